@@ -1,0 +1,73 @@
+// Package gate compares the metrics of a replay with a baseline and decides,
+// query by query, whether the change regressed. It is pure: no I/O.
+package gate
+
+import "errors"
+
+// ErrRegressed is returned (by the CLI) when at least one query regressed. It
+// is a result, not a failure: the caller prints the report and exits 1.
+var ErrRegressed = errors.New("plan regression")
+
+// Status is the outcome for one query.
+type Status string
+
+// The statuses a query can have, as written in the JSON report.
+const (
+	StatusPass      Status = "pass"
+	StatusRegressed Status = "regressed"
+	StatusImproved  Status = "improved"
+	StatusNew       Status = "new"
+	StatusRemoved   Status = "removed"
+	StatusError     Status = "error"
+)
+
+// Verdict is the outcome of a whole run.
+type Verdict string
+
+// The verdicts of a run.
+const (
+	VerdictPass Verdict = "pass"
+	VerdictFail Verdict = "fail"
+)
+
+// Query is what the gate knows about one query on one side of the comparison.
+type Query struct {
+	// Name identifies the query across edits.
+	Name string
+	// Metrics maps metric names (total_cost, temp_written_bytes, ...) to values.
+	Metrics map[string]float64
+	// Plan is the normalized plan shape, one line per node, used for diffs.
+	Plan []string
+	// Spills describes the plan nodes that spilled to disk, e.g.
+	// "HashAggregate spilled 184 MB in 5 batches".
+	Spills []string
+	// Error is set when the query could not be measured (error, timeout,
+	// temp_file_limit); Metrics then hold what an estimate-only plan gave.
+	Error string
+}
+
+// Finding is one reason a query's verdict is what it is.
+type Finding struct {
+	Metric   string  `json:"metric"`
+	Baseline float64 `json:"baseline"`
+	Current  float64 `json:"current"`
+	// Message says what changed, by how much, and why, in one line.
+	Message string `json:"message"`
+	// Severity is "fail", "warn" or "info"; only "fail" fails the build.
+	Severity string `json:"severity"`
+}
+
+// Result is the gate's decision for one query.
+type Result struct {
+	Name     string
+	Status   Status
+	Baseline *Query // nil for a new query
+	Current  *Query // nil for a removed query
+	Findings []Finding
+}
+
+// Report is the gate's decision for a whole run, queries sorted by name.
+type Report struct {
+	Verdict Verdict
+	Queries []Result
+}
