@@ -11,7 +11,9 @@ import (
 // databases on.
 type Server interface {
 	// ConnString returns a connection string (URL form) for database on this
-	// server, connecting as a superuser where the backend has one.
+	// server, connecting as a superuser where the backend has one. An empty
+	// database names the server's maintenance database (where plangate may
+	// run CREATE DATABASE).
 	ConnString(database string) string
 	// Describe says in a few words what the server is, for logs and reports,
 	// e.g. "local cluster (PostgreSQL 15.18) at /tmp/plangate-123".

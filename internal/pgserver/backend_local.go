@@ -1,0 +1,281 @@
+package pgserver
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LocalOption configures StartLocal.
+type LocalOption func(*localConfig)
+
+type localConfig struct {
+	binDir   string
+	port     int
+	settings Settings
+	tempDir  string
+	runAs    string
+	ready    time.Duration
+}
+
+// WithBinDir uses the PostgreSQL programs in dir instead of searching for them.
+func WithBinDir(dir string) LocalOption { return func(c *localConfig) { c.binDir = dir } }
+
+// WithPort makes the cluster listen on port instead of a free one.
+func WithPort(port int) LocalOption { return func(c *localConfig) { c.port = port } }
+
+// WithSettings applies server settings (work_mem, shared_buffers, ...) at start.
+func WithSettings(s Settings) LocalOption { return func(c *localConfig) { c.settings = s } }
+
+// WithTempDir makes the cluster's temporary directory under dir.
+func WithTempDir(dir string) LocalOption { return func(c *localConfig) { c.tempDir = dir } }
+
+// WithRunAs names the unprivileged user that runs the server when plangate
+// runs as root (initdb refuses root). The default is "postgres", else "nobody".
+func WithRunAs(name string) LocalOption { return func(c *localConfig) { c.runAs = name } }
+
+// PortInUseError is returned when the requested port is taken.
+type PortInUseError struct{ Port int }
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("port %d is in use: pick another with postgres.port in plangate.yaml, or leave it unset to take a free one", e.Port)
+}
+
+// local is a throwaway cluster: initdb in a temporary directory, a postgres
+// child process, everything removed on Close.
+type local struct {
+	bin     Binaries
+	dir     string // the temporary directory holding data, socket and log
+	port    int
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	waitErr error
+}
+
+// settingsPinned are applied to every throwaway cluster: they make plans and
+// measurements repeatable and a throwaway cluster fast. full_page_writes stays
+// on so that WAL volume is what a production server would write.
+var settingsPinned = Settings{
+	"autovacuum":                      "off",
+	"jit":                             "off",
+	"fsync":                           "off",
+	"synchronous_commit":              "off",
+	"max_parallel_workers_per_gather": "0",
+	"log_min_messages":                "warning",
+}
+
+// StartLocal initializes and starts a throwaway cluster from the PostgreSQL
+// binaries found on this machine.
+func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) {
+	cfg := localConfig{ready: 60 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	bin, err := FindBinaries(ctx, cfg.binDir)
+	if err != nil {
+		return nil, err
+	}
+	l := &local{bin: bin, exited: make(chan struct{})}
+	if l.port, err = pickPort(cfg.port); err != nil {
+		return nil, err
+	}
+	if l.dir, err = os.MkdirTemp(cfg.tempDir, "plangate-pg-"); err != nil {
+		return nil, fmt.Errorf("local cluster: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			l.Close(context.Background())
+		}
+	}()
+	cred, err := unprivileged(cfg.runAs)
+	if err != nil {
+		return nil, err
+	}
+	if cred != nil {
+		if err := os.Chown(l.dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, fmt.Errorf("local cluster: %w", err)
+		}
+	}
+	data := filepath.Join(l.dir, "data")
+	initdb := exec.CommandContext(ctx, filepath.Join(bin.Dir, "initdb"),
+		"-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	initdb.Dir = l.dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("local cluster: initdb: %v: %s", err, lastLine(out))
+	}
+
+	args := []string{"-D", data, "-p", strconv.Itoa(l.port), "-k", l.dir,
+		"-c", "listen_addresses=127.0.0.1"}
+	merged := Settings{}
+	for k, v := range settingsPinned {
+		merged[k] = v
+	}
+	for k, v := range cfg.settings {
+		merged[k] = v
+	}
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		args = append(args, "-c", k+"="+merged[k])
+	}
+	logPath := filepath.Join(l.dir, "postgres.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("local cluster: %w", err)
+	}
+	defer logFile.Close()
+	// The server is not tied to ctx: Close stops it in order, even after a
+	// Ctrl-C, and Pdeathsig stops it should plangate itself be killed.
+	l.cmd = exec.Command(filepath.Join(bin.Dir, "postgres"), args...)
+	l.cmd.Stdout, l.cmd.Stderr = logFile, logFile
+	l.cmd.Dir = l.dir
+	l.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := l.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("local cluster: start postgres: %w", err)
+	}
+	go func() {
+		l.waitErr = l.cmd.Wait()
+		close(l.exited)
+	}()
+	if err := l.waitReady(ctx, cfg.ready, logPath); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *local) waitReady(ctx context.Context, limit time.Duration, logPath string) error {
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case <-l.exited:
+			out, _ := os.ReadFile(logPath)
+			return fmt.Errorf("local cluster: postgres exited at start: %s", fatalLine(out))
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		conn, err := pgx.Connect(cctx, l.ConnString(""))
+		cancel()
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("local cluster: postgres not ready after %s: %v", limit, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (l *local) ConnString(database string) string {
+	if database == "" {
+		database = "postgres"
+	}
+	q := url.Values{"host": {l.dir}, "port": {strconv.Itoa(l.port)}, "user": {"postgres"}, "sslmode": {"disable"}}
+	return "postgres:///" + url.PathEscape(database) + "?" + q.Encode()
+}
+
+func (l *local) Describe() string {
+	return fmt.Sprintf("local cluster (PostgreSQL %s) on port %d", l.bin.Version, l.port)
+}
+
+// Close stops the server with a fast shutdown (SIGINT), escalating to
+// SIGKILL, and removes the temporary directory.
+func (l *local) Close(ctx context.Context) error {
+	if l.cmd != nil && l.cmd.Process != nil {
+		_ = l.cmd.Process.Signal(syscall.SIGINT)
+		select {
+		case <-l.exited:
+		case <-time.After(15 * time.Second):
+			_ = l.cmd.Process.Kill()
+			<-l.exited
+		}
+	}
+	if l.dir != "" {
+		if err := os.RemoveAll(l.dir); err != nil {
+			return fmt.Errorf("local cluster: remove %s: %w", l.dir, err)
+		}
+	}
+	return nil
+}
+
+// pickPort returns port if it is free, or a free port when port is 0.
+func pickPort(port int) (int, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		if port != 0 {
+			return 0, &PortInUseError{Port: port}
+		}
+		return 0, fmt.Errorf("local cluster: no free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// unprivileged returns the credentials to run the server with, or nil when
+// plangate does not run as root.
+func unprivileged(name string) (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	names := []string{name}
+	if name == "" {
+		names = []string{"postgres", "nobody"}
+	}
+	for _, n := range names {
+		u, err := user.Lookup(n)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("local cluster: running as root and no unprivileged user to run postgres as (tried " +
+		strings.Join(names, ", ") + "): create one or set postgres.run_as")
+}
+
+func lastLine(out []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// fatalLine picks the FATAL or ERROR line from a server log, which says why
+// the server did not start (an unknown setting, a bad value, ...).
+func fatalLine(out []byte) string {
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	var last string
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		last = line
+		for _, sev := range []string{"FATAL:", "ERROR:"} {
+			if i := strings.Index(line, sev); i >= 0 {
+				return strings.TrimSpace(line[i+len(sev):])
+			}
+		}
+	}
+	return last
+}

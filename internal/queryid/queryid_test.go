@@ -1,0 +1,70 @@
+package queryid
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestIdentify(t *testing.T) {
+	tests := []struct {
+		name       string
+		sql        string
+		kind       Kind
+		normalized string
+		forUpdate  bool
+	}{
+		{"select", "SELECT * FROM t WHERE id = 42", KindSelect, "SELECT * FROM t WHERE id = $1", false},
+		{"select for update", "SELECT * FROM t WHERE id = $1 FOR UPDATE", KindSelect, "SELECT * FROM t WHERE id = $1 FOR UPDATE", true},
+		{"insert", "INSERT INTO t (a) VALUES ('x')", KindInsert, "INSERT INTO t (a) VALUES ($1)", false},
+		{"update", "UPDATE t SET a = 1", KindUpdate, "UPDATE t SET a = $1", false},
+		{"delete", "DELETE FROM t WHERE a < 3", KindDelete, "DELETE FROM t WHERE a < $1", false},
+		{"utility", "VACUUM t", KindUtility, "VACUUM t", false},
+		{"select into", "SELECT 1 INTO t2", KindUtility, "SELECT $1 INTO t2", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id, err := Identify(tt.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.Kind != tt.kind || id.Normalized != tt.normalized || id.SelectForUpdate != tt.forUpdate {
+				t.Errorf("Identify(%q) = %+v", tt.sql, id)
+			}
+			if id.Fingerprint == "" {
+				t.Error("empty fingerprint")
+			}
+		})
+	}
+}
+
+func TestIdentify_FingerprintIgnoresConstantsAndComments(t *testing.T) {
+	a, err := Identify("SELECT * FROM t WHERE id = 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Identify("/* app */ select *\n  from t where id = 999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint != b.Fingerprint {
+		t.Errorf("fingerprints differ: %s vs %s", a.Fingerprint, b.Fingerprint)
+	}
+	c, _ := Identify("SELECT * FROM t WHERE other = 1")
+	if c.Fingerprint == a.Fingerprint {
+		t.Error("different queries share a fingerprint")
+	}
+}
+
+func TestIdentify_Errors(t *testing.T) {
+	_, err := Identify("SELEC 1")
+	var se *SyntaxError
+	if !errors.As(err, &se) || se.Position != 1 {
+		t.Errorf("want SyntaxError at 1, got %v", err)
+	}
+	if _, err := Identify("SELECT 1; SELECT 2"); err == nil {
+		t.Error("two statements accepted")
+	}
+	if _, err := Identify("-- nothing"); err == nil {
+		t.Error("empty input accepted")
+	}
+}
