@@ -18,7 +18,7 @@ var paramHeader = regexp.MustCompile(`^--\s*\$(\d+)\s*=\s*(.*?)\s*$`)
 
 // ReadSQLFile reads one named query from a .sql file. The query's name is the
 // file's stem. Parameters for $1..$n are given in comment lines before the
-// statement, one per line: `-- $1 = 42`, `-- $2 = 'text'` (SQL quoting, ''
+// statement, one per line: `-- $1 = 42`, `-- $2 = 'text'` (SQL quoting, ”
 // for a quote), `-- $3 = NULL`.
 func ReadSQLFile(path string) (Statement, error) {
 	data, err := os.ReadFile(path)
