@@ -21,6 +21,12 @@ const (
 	StatusError     Status = "error"
 )
 
+// Statuses returns every status in the order reports list them: the ones
+// that fail first.
+func Statuses() []Status {
+	return []Status{StatusRegressed, StatusError, StatusNew, StatusImproved, StatusRemoved, StatusPass}
+}
+
 // Verdict is the outcome of a whole run.
 type Verdict string
 
@@ -30,10 +36,20 @@ const (
 	VerdictFail Verdict = "fail"
 )
 
+// The severities of a Finding. Only SeverityFail fails the build.
+const (
+	SeverityFail = "fail"
+	SeverityWarn = "warn"
+	SeverityInfo = "info"
+)
+
 // Query is what the gate knows about one query on one side of the comparison.
 type Query struct {
 	// Name identifies the query across edits.
 	Name string
+	// Kind is the statement kind (select, insert, update, delete, merge,
+	// utility), used to word findings; empty when unknown.
+	Kind string
 	// Metrics maps metric names (total_cost, temp_written_bytes, ...) to values.
 	Metrics map[string]float64
 	// Plan is the normalized plan shape, one line per node, used for diffs.
@@ -51,6 +67,10 @@ type Finding struct {
 	Metric   string  `json:"metric"`
 	Baseline float64 `json:"baseline"`
 	Current  float64 `json:"current"`
+	// Limit is the budget or level the current value was held against, when
+	// the finding comes from one rather than from the change since the
+	// baseline (a new query over its budget, a misestimate past 100x).
+	Limit float64 `json:"limit,omitempty"`
 	// Message says what changed, by how much, and why, in one line.
 	Message string `json:"message"`
 	// Severity is "fail", "warn" or "info"; only "fail" fails the build.
@@ -70,4 +90,17 @@ type Result struct {
 type Report struct {
 	Verdict Verdict
 	Queries []Result
+}
+
+// Counts returns how many queries have each status; every status is present,
+// zero or not.
+func (r Report) Counts() map[Status]int {
+	counts := make(map[Status]int, len(Statuses()))
+	for _, s := range Statuses() {
+		counts[s] = 0
+	}
+	for _, q := range r.Queries {
+		counts[q.Status]++
+	}
+	return counts
 }

@@ -1,0 +1,284 @@
+package gate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Compare judges every query of current against the query of the same name
+// in baseline, under rules, and returns the report sorted by query name.
+//
+// A query missing from baseline is new and is held against the metrics'
+// budgets; a query missing from current is removed, which never fails; a
+// query whose current Error is set is an error, which always fails. Names are
+// unique on each side; should one repeat, its first occurrence counts. A query
+// whose baseline recorded an error has nothing to compare with: it is held
+// against the budgets and, unless over one, reported as improved.
+func Compare(baseline, current []Query, rules Rules) Report {
+	base, cur := index(baseline), index(current)
+	names := make([]string, 0, len(base)+len(cur))
+	for n := range base {
+		names = append(names, n)
+	}
+	for n := range cur {
+		if _, ok := base[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+
+	rep := Report{Verdict: VerdictPass, Queries: make([]Result, 0, len(names))}
+	for _, n := range names {
+		b, c := base[n], cur[n]
+		var res Result
+		switch {
+		case c == nil:
+			res = Result{Name: n, Status: StatusRemoved, Baseline: b}
+		case c.Error != "":
+			res = Result{Name: n, Status: StatusError, Baseline: b, Current: c}
+		case b == nil:
+			res = judgeNew(c, rules, StatusNew)
+		case b.Error != "":
+			res = judgeNew(c, rules, StatusImproved)
+			res.Baseline = b
+		default:
+			res = judgeChange(b, c, rules)
+		}
+		sortFindings(res.Findings)
+		if res.Status == StatusRegressed || res.Status == StatusError {
+			rep.Verdict = VerdictFail
+		}
+		rep.Queries = append(rep.Queries, res)
+	}
+	return rep
+}
+
+func index(qs []Query) map[string]*Query {
+	m := make(map[string]*Query, len(qs))
+	for i := range qs {
+		if _, dup := m[qs[i].Name]; dup {
+			continue
+		}
+		q := qs[i]
+		m[q.Name] = &q
+	}
+	return m
+}
+
+// judgeNew holds a query without a usable baseline against the budgets;
+// levels only warn, since there is no change to blame.
+func judgeNew(c *Query, rules Rules, ok Status) Result {
+	res := Result{Name: c.Name, Status: ok, Current: c}
+	for _, m := range sortedKeys(c.Metrics) {
+		rule, found := rules.For(c.Name, m)
+		if !found {
+			continue
+		}
+		if f, judged := judgeAbsent(c, m, rule); judged {
+			res.Findings = append(res.Findings, f)
+		}
+	}
+	if hasSeverity(res.Findings, SeverityFail) {
+		res.Status = StatusRegressed
+	}
+	return res
+}
+
+// judgeAbsent judges one metric that has no baseline value.
+func judgeAbsent(c *Query, m string, rule Rule) (Finding, bool) {
+	v := c.Metrics[m]
+	f := Finding{Metric: m, Current: v}
+	var note string
+	switch {
+	case rule.Budget > 0 && v > rule.Budget:
+		f.Severity, f.Limit = SeverityFail, rule.Budget
+		note = "over the " + FormatValue(m, rule.Budget) + " budget for new queries"
+	case rule.FailAbove > 0 && v > rule.FailAbove:
+		f.Severity, f.Limit = SeverityWarn, rule.FailAbove
+		note = "new query" + levelText(m, rule.FailAbove)
+	case rule.WarnAbove > 0 && v > rule.WarnAbove:
+		f.Severity, f.Limit = SeverityWarn, rule.WarnAbove
+		note = "new query" + levelText(m, rule.WarnAbove)
+	default:
+		return Finding{}, false
+	}
+	if !rule.Gate {
+		f.Severity = SeverityInfo
+	}
+	f.Message = joinMessage(m+" "+FormatValue(m, v)+" ("+note+")", reasons(m, nil, c, f.Severity, rule))
+	return f, true
+}
+
+func judgeChange(b, c *Query, rules Rules) Result {
+	res := Result{Name: c.Name, Status: StatusPass, Baseline: b, Current: c}
+	improved := false
+	for _, m := range sortedKeys(c.Metrics) {
+		rule, found := rules.For(c.Name, m)
+		if !found {
+			continue
+		}
+		if _, inBase := b.Metrics[m]; !inBase {
+			if f, judged := judgeAbsent(c, m, rule); judged {
+				res.Findings = append(res.Findings, f)
+			}
+			continue
+		}
+		f, better, judged := judgeMetric(b, c, m, rule)
+		if judged {
+			res.Findings = append(res.Findings, f)
+		}
+		improved = improved || better
+	}
+	switch {
+	case hasSeverity(res.Findings, SeverityFail):
+		res.Status = StatusRegressed
+	case improved:
+		res.Status = StatusImproved
+	}
+	return res
+}
+
+// judgeMetric applies a rule to one metric present on both sides. It
+// returns the finding, if any, and whether the metric improved.
+func judgeMetric(b, c *Query, m string, rule Rule) (f Finding, improved, judged bool) {
+	bv, cv := b.Metrics[m], c.Metrics[m]
+	d := cv - bv
+	hasDelta := rule.Relative > 0 || rule.Absolute > 0
+	grew := hasDelta && d > rule.Absolute && d > rule.Relative*bv
+	shrank := hasDelta && -d > rule.Absolute && -d > rule.Relative*cv
+
+	f = Finding{Metric: m, Baseline: bv, Current: cv}
+	if rule.FailAbove > 0 {
+		if cv > rule.FailAbove && (bv <= rule.FailAbove || grew) {
+			f.Severity, f.Limit = SeverityFail, rule.FailAbove
+		}
+	} else if grew {
+		f.Severity = SeverityFail
+	}
+	if f.Severity == "" && rule.WarnAbove > 0 && cv > rule.WarnAbove && (bv <= rule.WarnAbove || grew) {
+		f.Severity, f.Limit = SeverityWarn, rule.WarnAbove
+	}
+	if !rule.Gate {
+		if f.Severity == "" && !grew {
+			return Finding{}, false, false
+		}
+		f.Severity, f.Limit = SeverityInfo, 0
+	}
+	if f.Severity == "" {
+		if !shrank {
+			return Finding{}, false, false
+		}
+		f.Severity, improved = SeverityInfo, true
+	}
+
+	head := fmt.Sprintf("%s %s -> %s (%s)", m, FormatValue(m, bv), FormatValue(m, cv), FormatDelta(m, bv, cv))
+	var why []string
+	if f.Limit > 0 {
+		if lt := levelText(m, f.Limit); lt != "" {
+			why = append(why, strings.TrimPrefix(lt, ", "))
+		}
+	}
+	if !improved {
+		why = append(why, reasons(m, b, c, f.Severity, rule)...)
+	}
+	f.Message = joinMessage(head, why)
+	return f, improved, true
+}
+
+// levelText names a level, except a level of 1 or less, which only means
+// "any at all" (any spill) and says nothing the numbers do not.
+func levelText(m string, level float64) string {
+	if level <= 1 {
+		return ""
+	}
+	return ", past " + FormatValue(m, level)
+}
+
+// reasons says why a metric moved, from what the plan shows, in the words a
+// reviewer would use.
+func reasons(m string, b, c *Query, severity string, rule Rule) []string {
+	if !rule.Gate {
+		return []string{"timings vary between runs: reported, not gated"}
+	}
+	v := c.Metrics[m]
+	switch m {
+	case MetricTempWrittenBytes, MetricTempReadBytes:
+		if len(c.Spills) > 0 {
+			return c.Spills
+		}
+		if b != nil && b.Metrics[m] == 0 {
+			return []string{"new spill to disk"}
+		}
+	case MetricTotalCost, MetricSharedBlocks:
+		if b != nil && len(b.Plan) > 0 && len(c.Plan) > 0 && !slices.Equal(b.Plan, c.Plan) {
+			return []string{"plan changed"}
+		}
+	case MetricRows:
+		if writes(c.Kind) {
+			return []string{fmt.Sprintf("one %s touches %s rows: batch it", strings.ToUpper(c.Kind), FormatValue(m, v))}
+		}
+		return []string{"more rows returned: a lost LIMIT or filter?"}
+	case MetricWALBytes:
+		return []string{fmt.Sprintf("one statement writes %s of WAL: batch large writes", FormatValue(m, v))}
+	case MetricMaxRowMisestimate:
+		return []string{"estimates this far off mislead join and scan choices: check statistics"}
+	case MetricQueryCount:
+		if b != nil {
+			return []string{fmt.Sprintf("%s more statements for the same work: an N+1 pattern or a cache stampede", FormatValue(m, v-b.Metrics[m]))}
+		}
+	}
+	return nil
+}
+
+func writes(kind string) bool {
+	switch kind {
+	case "insert", "update", "delete", "merge":
+		return true
+	}
+	return false
+}
+
+func joinMessage(head string, why []string) string {
+	if len(why) == 0 {
+		return head
+	}
+	return head + ": " + strings.Join(why, "; ")
+}
+
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	SortMetrics(keys)
+	return keys
+}
+
+func hasSeverity(fs []Finding, severity string) bool {
+	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == severity })
+}
+
+// sortFindings puts failures first, then warnings, then information, each
+// in metric order.
+func sortFindings(fs []Finding) {
+	rank := map[string]int{SeverityFail: 0, SeverityWarn: 1, SeverityInfo: 2}
+	order := MetricNames()
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if c := cmp.Compare(rank[a.Severity], rank[b.Severity]); c != 0 {
+			return c
+		}
+		ia, ib := slices.Index(order, a.Metric), slices.Index(order, b.Metric)
+		if ia < 0 {
+			ia = len(order)
+		}
+		if ib < 0 {
+			ib = len(order)
+		}
+		if c := cmp.Compare(ia, ib); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Metric, b.Metric)
+	})
+}

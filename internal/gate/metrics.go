@@ -1,0 +1,69 @@
+package gate
+
+import "slices"
+
+// The metric names plangate measures, as written in reports, baselines and
+// configuration.
+const (
+	MetricTotalCost         = "total_cost"
+	MetricTempWrittenBytes  = "temp_written_bytes"
+	MetricTempReadBytes     = "temp_read_bytes"
+	MetricSharedBlocks      = "shared_blocks"
+	MetricWALBytes          = "wal_bytes"
+	MetricRows              = "rows"
+	MetricMaxRowMisestimate = "max_row_misestimate"
+	MetricExecutionMs       = "execution_ms"
+	MetricPlanningMs        = "planning_ms"
+	MetricQueryCount        = "query_count"
+)
+
+// MetricNames returns every metric name in the order reports list them.
+func MetricNames() []string {
+	return []string{
+		MetricTotalCost,
+		MetricTempWrittenBytes,
+		MetricTempReadBytes,
+		MetricSharedBlocks,
+		MetricWALBytes,
+		MetricRows,
+		MetricMaxRowMisestimate,
+		MetricQueryCount,
+		MetricExecutionMs,
+		MetricPlanningMs,
+	}
+}
+
+// KnownMetric reports whether name is one of MetricNames.
+func KnownMetric(name string) bool {
+	return slices.Contains(MetricNames(), name)
+}
+
+// IsTiming reports whether a metric is a wall-clock time, which varies from
+// run to run and is therefore neither stored in baselines nor gated by default.
+func IsTiming(name string) bool {
+	return name == MetricExecutionMs || name == MetricPlanningMs
+}
+
+// SortMetrics sorts metric names in place: known metrics in the order of
+// MetricNames, then unknown ones alphabetically.
+func SortMetrics(names []string) {
+	order := MetricNames()
+	rank := func(n string) int {
+		if i := slices.Index(order, n); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if ra, rb := rank(a), rank(b); ra != rb {
+			return ra - rb
+		}
+		if a < b {
+			return -1
+		}
+		if a > b {
+			return 1
+		}
+		return 0
+	})
+}

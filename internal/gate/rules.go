@@ -1,0 +1,147 @@
+package gate
+
+// Rule says when one metric of one query regresses.
+//
+// A metric with a baseline regresses when current - baseline exceeds both
+// Absolute and Relative × baseline: the relative margin keeps large values
+// from failing on small drifts, the absolute floor keeps tiny values from
+// flapping (2 -> 5 blocks is +150% and means nothing). It improves when
+// baseline - current exceeds both Absolute and Relative × current, the
+// mirror image (a metric that halves is the counterpart of one that
+// doubles). With both Relative and Absolute zero the metric is judged by its
+// levels (WarnAbove, FailAbove) and Budget alone.
+type Rule struct {
+	// Relative is the growth, as a fraction of the baseline, that a change
+	// must exceed: 0.5 is +50%, 1 is doubled (2x).
+	Relative float64
+	// Absolute is the growth, in the metric's unit, that a change must
+	// exceed.
+	Absolute float64
+	// Budget is the ceiling for a query that has no baseline (a new query);
+	// zero means no budget.
+	Budget float64
+	// Gate makes a regression fail the build; without it every finding for
+	// the metric is reported as info only (timings, by default).
+	Gate bool
+	// WarnAbove is a level: a value that rises past it (from at or below it,
+	// or by a regression's margin while above it) warns. Zero means none.
+	WarnAbove float64
+	// FailAbove is a level: a value that rises past it fails, and a change
+	// below it never fails, only warns past WarnAbove. Zero means none,
+	// so any regression fails.
+	FailAbove float64
+	// Set lists the fields a per-query override sets; the others come from
+	// the metric's rule. An override with an empty Set replaces the rule
+	// whole. Set is ignored outside overrides.
+	Set RuleFields
+}
+
+// RuleFields is a set of Rule fields, for overrides that change only some.
+type RuleFields uint8
+
+// The fields of a Rule an override can set.
+const (
+	SetRelative RuleFields = 1 << iota
+	SetAbsolute
+	SetBudget
+	SetGate
+	SetWarnAbove
+	SetFailAbove
+)
+
+// Override returns r with the fields o sets replaced by o's, or o itself
+// when o sets no field explicitly.
+func (r Rule) Override(o Rule) Rule {
+	if o.Set == 0 {
+		return o
+	}
+	if o.Set&SetRelative != 0 {
+		r.Relative = o.Relative
+	}
+	if o.Set&SetAbsolute != 0 {
+		r.Absolute = o.Absolute
+	}
+	if o.Set&SetBudget != 0 {
+		r.Budget = o.Budget
+	}
+	if o.Set&SetGate != 0 {
+		r.Gate = o.Gate
+	}
+	if o.Set&SetWarnAbove != 0 {
+		r.WarnAbove = o.WarnAbove
+	}
+	if o.Set&SetFailAbove != 0 {
+		r.FailAbove = o.FailAbove
+	}
+	r.Set = 0
+	return r
+}
+
+// Rules holds the rule for every metric and the overrides for single
+// queries.
+type Rules struct {
+	// Metrics maps a metric name to its rule. A metric without a rule is
+	// reported but never judged.
+	Metrics map[string]Rule
+	// Queries maps a query name, then a metric name, to an override of the
+	// metric's rule for that query alone (see Rule.Set).
+	Queries map[string]map[string]Rule
+}
+
+// For returns the rule for one metric of one query: the metric's rule with
+// the query's override applied. It reports false when neither exists.
+func (rs Rules) For(query, metric string) (Rule, bool) {
+	r, ok := rs.Metrics[metric]
+	if o, found := rs.Queries[query][metric]; found {
+		return r.Override(o), true
+	}
+	return r, ok
+}
+
+const (
+	kib = 1024
+	mib = 1024 * kib
+)
+
+// DefaultRules returns the rules plangate applies when the configuration
+// changes none. Each threshold is the margin past which people who review
+// plans for a living would flag the change.
+func DefaultRules() Rules {
+	return Rules{Metrics: map[string]Rule{
+		// Planner cost is a unitless estimate that drifts with statistics;
+		// +50% on top of +1000 units (about a thousand page reads) is a
+		// different plan, not a drift.
+		MetricTotalCost: {Relative: 0.5, Absolute: 1000, Gate: true},
+		// A new hash or sort spill is the first sign of work_mem running
+		// out: any new spill warns, and a new or grown spill fails past +25%
+		// and +8 MiB (the pagination COUNT(*) that filled a disk). New
+		// queries may spill up to 64 MiB.
+		MetricTempWrittenBytes: {Relative: 0.25, Absolute: 8 * mib, Budget: 64 * mib, Gate: true, WarnAbove: 1},
+		// Reading temp files back follows writing them; the same margins
+		// catch a spill re-read many times (a nested loop over a
+		// materialized spill).
+		MetricTempReadBytes: {Relative: 0.25, Absolute: 8 * mib, Gate: true},
+		// Buffers touched double when an index stops being used or
+		// partitions stop being pruned; +1000 blocks (8 MB) ignores small
+		// tables.
+		MetricSharedBlocks: {Relative: 1, Absolute: 1000, Gate: true},
+		// WAL is what fills disks and lags replicas: +50% and +1 MiB per
+		// statement, and at most 64 MiB for a new statement.
+		MetricWALBytes: {Relative: 0.5, Absolute: 1 * mib, Budget: 64 * mib, Gate: true},
+		// Rows returned or affected by one statement: doubling by 10000
+		// rows is an unbatched bulk write or a lost LIMIT; a new statement
+		// touching more than 50000 rows should be batched.
+		MetricRows: {Relative: 1, Absolute: 10000, Budget: 50000, Gate: true},
+		// A row estimate off by 10x is worth a look, off by 100x makes the
+		// planner pick the wrong join or scan: warn past 10x, fail past
+		// 100x, and above a level only when the error doubles again.
+		MetricMaxRowMisestimate: {Relative: 1, Absolute: 10, Gate: true, WarnAbove: 10, FailAbove: 100},
+		// More statements for the same test or endpoint is an N+1 pattern
+		// or a cache stampede: +50% and +5 queries.
+		MetricQueryCount: {Relative: 0.5, Absolute: 5, Gate: true},
+		// Wall-clock time varies from run to run on shared CI machines:
+		// reported, never gated.
+		MetricExecutionMs: {Relative: 1, Absolute: 100},
+		MetricPlanningMs:  {Relative: 1, Absolute: 50},
+	}}
+}
