@@ -44,7 +44,7 @@ func ReadSQLFile(path string) (Statement, error) {
 			continue
 		}
 		n, _ := strconv.Atoi(m[1])
-		p, err := parseParamValue(m[2])
+		p, err := ParseParamValue(m[2])
 		if err != nil {
 			return Statement{}, fmt.Errorf("%s:%d: $%d: %w", path, i+1, n, err)
 		}
@@ -69,7 +69,9 @@ func ReadSQLFile(path string) (Statement, error) {
 	return st, nil
 }
 
-func parseParamValue(v string) (Param, error) {
+// ParseParamValue reads one parameter value as written in a query file
+// header: 42, 'quoted' (SQL quoting) or NULL.
+func ParseParamValue(v string) (Param, error) {
 	switch {
 	case strings.EqualFold(v, "NULL"):
 		return Param{Null: true}, nil

@@ -1,0 +1,256 @@
+// Package config reads plangate.yaml and merges it with command-line flags
+// into one Config. Flags win over the file; paths in the file are relative to
+// the file's directory.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Version is the plangate.yaml format version this build reads.
+const Version = 1
+
+// DefaultFile is the configuration file read when --config is not given.
+const DefaultFile = "plangate.yaml"
+
+// Config is everything a plangate run needs to know.
+type Config struct {
+	// Version is the file format version; 0 means not given (current).
+	Version int `yaml:"version"`
+	// Schema lists SQL files or directories applied first, in order.
+	Schema []string `yaml:"schema"`
+	// Seed lists SQL files or directories applied after the schema.
+	Seed []string `yaml:"seed"`
+	// Queries lists query sources: directories of .sql files, captures, logs.
+	Queries []string `yaml:"queries"`
+	// Baseline is the baseline file.
+	Baseline string `yaml:"baseline"`
+	// Format is the report format: text, markdown or json.
+	Format string `yaml:"format"`
+	// Output is where the report goes; empty means stdout.
+	Output string `yaml:"output"`
+	// Backend is auto, docker, local or dsn.
+	Backend string `yaml:"backend"`
+	// DSN names the server for the dsn backend.
+	DSN string `yaml:"dsn"`
+	// AllowRemote lets the dsn backend use a server on another host.
+	AllowRemote bool `yaml:"allow_remote"`
+	// Postgres configures the server plangate starts.
+	Postgres Postgres `yaml:"postgres"`
+	// Replay configures how statements are replayed.
+	Replay Replay `yaml:"replay"`
+	// Thresholds override the default rule of a metric, by metric name.
+	Thresholds map[string]Threshold `yaml:"thresholds"`
+	// Overrides holds per-query thresholds: query name -> metric -> rule.
+	Overrides map[string]map[string]Threshold `yaml:"overrides"`
+
+	// Dir is the directory of the configuration file (or the working
+	// directory when there is none); not read from the file.
+	Dir string `yaml:"-"`
+	// Path is the configuration file read, if any; not read from the file.
+	Path string `yaml:"-"`
+}
+
+// Postgres configures the server.
+type Postgres struct {
+	// BinDir holds initdb and postgres for the local backend.
+	BinDir string `yaml:"bin_dir"`
+	// Image is the container image for the docker backend.
+	Image string `yaml:"image"`
+	// Port is the local cluster's port; 0 picks a free one.
+	Port int `yaml:"port"`
+	// RunAs is the unprivileged user that runs a local cluster under root.
+	RunAs string `yaml:"run_as"`
+	// Settings are server settings (work_mem, shared_buffers, ...).
+	Settings map[string]string `yaml:"settings"`
+}
+
+// Replay configures replays.
+type Replay struct {
+	// StatementTimeout caps each statement (default 60s).
+	StatementTimeout Duration `yaml:"statement_timeout"`
+	// TempFileLimit caps temporary files per statement (default 1GB).
+	TempFileLimit string `yaml:"temp_file_limit"`
+	// ParallelWorkers is max_parallel_workers_per_gather (default 0: plans
+	// with parallel workers vary with the machine).
+	ParallelWorkers int `yaml:"parallel_workers"`
+}
+
+// Threshold overrides parts of a metric's rule; unset fields keep the default.
+type Threshold struct {
+	// Relative is the relative increase that fails, e.g. 0.5 for +50%.
+	Relative *float64 `yaml:"relative"`
+	// Absolute is the absolute increase that fails (bytes, blocks, cost...).
+	Absolute *Quantity `yaml:"absolute"`
+	// Budget is the ceiling for a query with no baseline.
+	Budget *Quantity `yaml:"budget"`
+	// Gate decides whether the metric can fail the build.
+	Gate *bool `yaml:"gate"`
+}
+
+// Duration is a time.Duration written as "30s" or "2m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML reads a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v <= 0 {
+		return fmt.Errorf("line %d: %q is not a duration: write e.g. 30s or 2m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Quantity is a number, optionally with a byte unit: 1000, 8MB, 64 MiB.
+type Quantity float64
+
+// UnmarshalYAML reads a number or a size with a unit.
+func (q *Quantity) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseQuantity(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*q = Quantity(v)
+	return nil
+}
+
+var units = []struct {
+	suffix string
+	factor float64
+}{
+	{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+}
+
+// ParseQuantity parses a number with an optional byte unit (kB, MB, GB are
+// decimal; KiB, MiB, GiB binary).
+func ParseQuantity(s string) (float64, error) {
+	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	factor := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, factor = strings.TrimSuffix(t, u.suffix), u.factor
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a quantity: write a number, optionally with a unit (8MB, 64MiB)", s)
+	}
+	return v * factor, nil
+}
+
+// Defaults returns the configuration used where neither file nor flags say
+// otherwise.
+func Defaults() Config {
+	return Config{
+		Queries:  []string{"queries"},
+		Baseline: "plangate.baseline.json",
+		Format:   "text",
+		Backend:  "auto",
+		Postgres: Postgres{Image: "postgres:17"},
+		Replay:   Replay{StatementTimeout: Duration(60 * time.Second), TempFileLimit: "1GB"},
+	}
+}
+
+// Load reads the configuration file at path. A missing file is not an error
+// when required is false (the default plangate.yaml need not exist); the
+// defaults are returned then, with Dir set to the working directory.
+func Load(path string, required bool) (Config, error) {
+	cfg := Defaults()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !required {
+			cfg.Dir, _ = os.Getwd()
+			return cfg, nil
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return cfg, fmt.Errorf("config: %s: no such file: check --config", path)
+		}
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	if err := Decode(bytes.NewReader(data), &cfg); err != nil {
+		return cfg, fmt.Errorf("config: %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	cfg.Path, cfg.Dir = path, filepath.Dir(abs)
+	cfg.resolve()
+	return cfg, cfg.Validate()
+}
+
+// Decode strictly decodes YAML onto cfg: an unknown key is an error.
+func Decode(r io.Reader, cfg *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return cleanYAMLError(err)
+	}
+	if cfg.Version > Version {
+		return fmt.Errorf("version %d is newer than this plangate understands (%d): upgrade plangate", cfg.Version, Version)
+	}
+	return nil
+}
+
+// cleanYAMLError turns yaml.v3's multi-line TypeError into one line and
+// names the fix for the commonest mistake.
+func cleanYAMLError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msg := strings.TrimPrefix(te.Errors[0], "yaml: ")
+	if strings.Contains(msg, "not found in type") {
+		field := msg[strings.Index(msg, "field ")+len("field ") : strings.Index(msg, " not found")]
+		return fmt.Errorf("%s: unknown key %q: see the README for the keys plangate.yaml takes",
+			msg[:strings.Index(msg, ":")], field)
+	}
+	return errors.New(msg)
+}
+
+// resolve makes the file's relative paths relative to its directory.
+func (c *Config) resolve() {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(c.Dir, p)
+	}
+	for _, list := range [][]string{c.Schema, c.Seed, c.Queries} {
+		for i := range list {
+			list[i] = abs(list[i])
+		}
+	}
+	c.Baseline, c.Output, c.Postgres.BinDir = abs(c.Baseline), abs(c.Output), abs(c.Postgres.BinDir)
+}
+
+// Validate checks values that have a closed set of choices.
+func (c *Config) Validate() error {
+	switch c.Backend {
+	case "auto", "docker", "local", "dsn":
+	default:
+		return fmt.Errorf("config: backend %q: choose auto, docker, local or dsn", c.Backend)
+	}
+	if c.Backend == "dsn" && c.DSN == "" {
+		return errors.New("config: backend dsn needs a server: give --dsn URL or dsn in plangate.yaml")
+	}
+	if c.Replay.ParallelWorkers < 0 {
+		return errors.New("config: replay.parallel_workers must be 0 or more")
+	}
+	return nil
+}
