@@ -1,0 +1,145 @@
+package baseline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/plangate/plangate/internal/gate"
+)
+
+// Marshal returns the bytes Write would write for f: queries sorted by name,
+// map keys sorted, two-space indentation, a trailing newline, metrics rounded
+// to two decimals, timings left out, and nothing that changes between two
+// recordings of the same results. f itself is not modified.
+func Marshal(f *File) ([]byte, error) {
+	out := File{
+		FormatVersion: FormatVersion,
+		Postgres:      f.Postgres,
+		Settings:      f.Settings,
+		Queries:       make([]Query, 0, len(f.Queries)),
+	}
+	seen := make(map[string]bool, len(f.Queries))
+	for _, q := range f.Queries {
+		if q.Name == "" {
+			return nil, errors.New("baseline: a query has no name")
+		}
+		if seen[q.Name] {
+			return nil, fmt.Errorf("baseline: query %q: recorded twice; query names must be unique", q.Name)
+		}
+		seen[q.Name] = true
+		metrics, err := storedMetrics(q.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: query %q: %w", q.Name, err)
+		}
+		q.Metrics = metrics
+		out.Queries = append(out.Queries, q)
+	}
+	slices.SortFunc(out.Queries, func(a, b Query) int { return strings.Compare(a.Name, b.Name) })
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	// SQL is full of < and >; escaping them would make the file unreadable.
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// storedMetrics returns the metrics as stored: known names only, timings
+// dropped (they vary run to run and would make every re-recording a diff),
+// values rounded to two decimals.
+func storedMetrics(m map[string]float64) (map[string]float64, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]float64, len(m))
+	for name, v := range m {
+		if !gate.KnownMetric(name) {
+			return nil, fmt.Errorf("unknown metric %q", name)
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("metric %s: %v is not a number that can be stored", name, v)
+		}
+		if gate.IsTiming(name) {
+			continue
+		}
+		out[name] = round(v)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// round keeps two decimals, so that float noise (0.30000000000000004) never
+// reaches the file. Values past 2^53 are integral already; rounding them
+// could overflow.
+func round(v float64) float64 {
+	if math.Abs(v) < 1e15 {
+		v = math.Round(v*100) / 100
+	}
+	if v == 0 {
+		return 0 // no "-0"
+	}
+	return v
+}
+
+// Write writes f to path atomically: the bytes go to a temporary file in the
+// same directory, are synced to disk, and the file is renamed over path, so
+// a reader sees the old file or the new one and a failure leaves the old file
+// as it was. An existing file keeps its permissions; a new one is 0644.
+func Write(path string, f *File) error {
+	data, err := Marshal(f)
+	if err != nil {
+		return err
+	}
+	perm := fs.FileMode(0o644)
+	if info, err := os.Stat(path); err == nil {
+		perm = info.Mode().Perm()
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("baseline: write %s: %w", path, err)
+	}
+	done = true
+	// Sync the directory so the rename itself survives a crash; some file
+	// systems cannot sync directories, and the file is complete either way.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
