@@ -1,0 +1,233 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/plangate/plangate/internal/gate"
+)
+
+// Marker opens every markdown report, so that a bot updating a sticky pull
+// request comment can find its own comment.
+const Marker = "<!-- plangate-report -->"
+
+func statusEmoji(s gate.Status) string {
+	switch s {
+	case gate.StatusPass:
+		return "✅"
+	case gate.StatusRegressed:
+		return "❌"
+	case gate.StatusImproved:
+		return "📉"
+	case gate.StatusNew:
+		return "🆕"
+	case gate.StatusRemoved:
+		return "➖"
+	case gate.StatusError:
+		return "💥"
+	}
+	return ""
+}
+
+func severityEmoji(sev string) string {
+	switch sev {
+	case gate.SeverityFail:
+		return "❌"
+	case gate.SeverityWarn:
+		return "⚠️"
+	}
+	return "ℹ️"
+}
+
+func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
+	bw := bufio.NewWriter(w)
+	counts := r.Counts()
+
+	fmt.Fprintln(bw, Marker)
+	fmt.Fprintf(bw, "## %s\n\n", markdownVerdict(r, counts))
+	if parts := metaParts(meta, code); len(parts) > 0 {
+		fmt.Fprintf(bw, "%s\n\n", strings.Join(parts, " · "))
+	}
+	if r.Verdict == gate.VerdictPass {
+		fmt.Fprintf(bw, "No query plan regressed against the baseline.\n\n")
+	}
+
+	// The summary: one row of counts, every status present.
+	var head, rule, vals []string
+	for _, s := range gate.Statuses() {
+		head = append(head, statusEmoji(s)+" "+string(s))
+		rule = append(rule, "---:")
+		vals = append(vals, fmt.Sprint(counts[s]))
+	}
+	fmt.Fprintf(bw, "| %s |\n|%s|\n| %s |\n", strings.Join(head, " | "), strings.Join(rule, "|"), strings.Join(vals, " | "))
+
+	for _, res := range r.Queries {
+		if res.Status == gate.StatusRegressed {
+			markdownRegressed(bw, res)
+		}
+	}
+	for _, res := range r.Queries {
+		if res.Status == gate.StatusError {
+			markdownError(bw, res)
+		}
+	}
+
+	var others []gate.Result
+	for _, res := range r.Queries {
+		switch {
+		case res.Status == gate.StatusRegressed || res.Status == gate.StatusError:
+		case res.Status != gate.StatusPass || detailed(res):
+			others = append(others, res)
+		}
+	}
+	if len(others) > 0 {
+		fmt.Fprintf(bw, "\n### Other changes\n\n| Query | Status | Notes |\n|---|---|---|\n")
+		for _, res := range others {
+			fmt.Fprintf(bw, "| %s | %s %s | %s |\n", codeCell(res.Name), statusEmoji(res.Status), res.Status, cellText(otherNotes(res)))
+		}
+	}
+	if counts[gate.StatusRegressed] > 0 {
+		fmt.Fprintf(bw, "\n<sub>%s</sub>\n", rerecordHint)
+	}
+	return bw.Flush()
+}
+
+func markdownVerdict(r gate.Report, counts map[gate.Status]int) string {
+	if r.Verdict == gate.VerdictFail {
+		var parts []string
+		if n := counts[gate.StatusRegressed]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s regressed", n, plural(n, "query", "queries")))
+		}
+		if n := counts[gate.StatusError]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d failed to run", n))
+		}
+		return "❌ plangate: " + strings.Join(parts, ", ")
+	}
+	n := len(r.Queries) - counts[gate.StatusRemoved]
+	switch n {
+	case 0:
+		return "✅ plangate: no queries to check"
+	case 1:
+		return "✅ plangate: the query passes"
+	}
+	return fmt.Sprintf("✅ plangate: all %d queries pass", n)
+}
+
+func markdownRegressed(w io.Writer, res gate.Result) {
+	fmt.Fprintf(w, "\n### %s %s regressed\n\n", statusEmoji(res.Status), code(res.Name))
+	for _, f := range res.Findings {
+		if f.Severity == gate.SeverityInfo {
+			continue
+		}
+		fmt.Fprintf(w, "- %s %s\n", severityEmoji(f.Severity), text(f.Message))
+	}
+
+	fmt.Fprintf(w, "\n| Metric | Baseline | Current | Change |\n|---|---:|---:|---:|\n")
+	for _, m := range metricUnion(res) {
+		base, inBase := metricsOf(res.Baseline)[m]
+		cur, inCur := metricsOf(res.Current)[m]
+		name := codeCell(m)
+		if f, ok := findingFor(res, m); ok {
+			name = severityEmoji(f.Severity) + " " + name
+		}
+		bs, cs, change := "—", "—", "—"
+		if inBase {
+			bs = gate.FormatValue(m, base)
+		}
+		if inCur {
+			cs = gate.FormatValue(m, cur)
+		}
+		if inBase && inCur {
+			change = gate.FormatDelta(m, base, cur)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", name, bs, cs, change)
+	}
+
+	if res.Baseline == nil || res.Current == nil || len(res.Baseline.Plan) == 0 || len(res.Current.Plan) == 0 {
+		return
+	}
+	if slices.Equal(res.Baseline.Plan, res.Current.Plan) {
+		fmt.Fprintf(w, "\nThe plan's shape is unchanged: the same plan does more work.\n")
+		return
+	}
+	diff := strings.Join(PlanDiff(res.Baseline.Plan, res.Current.Plan), "\n")
+	fmt.Fprintf(w, "\n<details><summary>Plan diff</summary>\n\n%s\n\n</details>\n", fenced("diff", diff))
+}
+
+func markdownError(w io.Writer, res gate.Result) {
+	fmt.Fprintf(w, "\n### %s %s failed to run\n\n", statusEmoji(res.Status), code(res.Name))
+	if res.Current != nil && res.Current.Error != "" {
+		fmt.Fprintf(w, "%s\n", fenced("", res.Current.Error))
+	}
+}
+
+// otherNotes says in one cell why a query that did not fail is listed.
+func otherNotes(res gate.Result) string {
+	var notes []string
+	for _, f := range res.Findings {
+		notes = append(notes, severityEmoji(f.Severity)+" "+f.Message)
+	}
+	if len(notes) > 0 {
+		return strings.Join(notes, "\n")
+	}
+	switch res.Status {
+	case gate.StatusNew:
+		return "within the budgets for new queries"
+	case gate.StatusRemoved:
+		return "no longer captured; `plangate baseline` will drop it"
+	case gate.StatusImproved:
+		return "ran without error; the baseline recorded an error"
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// text escapes prose for markdown: a "<" would open an HTML tag that GitHub
+// renders or swallows; nothing else in a message needs escaping.
+func text(s string) string {
+	return strings.ReplaceAll(s, "<", "&lt;")
+}
+
+// cellText escapes prose for a table cell: no pipes, no line breaks.
+func cellText(s string) string {
+	var lines []string
+	for _, line := range strings.Split(s, "\n") {
+		lines = append(lines, strings.ReplaceAll(text(line), "|", `\|`))
+	}
+	return strings.Join(lines, "<br>")
+}
+
+// code renders s as inline code, whatever backticks it holds.
+func code(s string) string {
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") || len(fence) > 1 {
+		return fence + " " + s + " " + fence
+	}
+	return fence + s + fence
+}
+
+// codeCell renders s as inline code inside a table cell.
+func codeCell(s string) string {
+	return strings.ReplaceAll(code(s), "|", `\|`)
+}
+
+// fenced renders s as a fenced code block longer than any fence inside it.
+func fenced(lang, s string) string {
+	fence := "```"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	return fence + lang + "\n" + s + "\n" + fence
+}
