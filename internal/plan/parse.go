@@ -56,9 +56,9 @@ func Parse(data []byte) (*Plan, error) {
 	p := &Plan{}
 	f := newFields(top)
 	f.delete("Plan")
+	hasExecutionTime := f.has("Execution Time")
 	p.PlanningMS = f.float("Planning Time")
 	p.ExecutionMS = f.float("Execution Time")
-	hasExecutionTime := f.has("Execution Time")
 	p.Settings = f.settings("Settings")
 	p.Triggers = f.triggers("Triggers")
 	if planning := f.object("Planning"); planning != nil {

@@ -240,6 +240,24 @@ func TestParse_Tolerant(t *testing.T) {
 			},
 		},
 		{
+			name:  "analyzed without per-node actuals",
+			input: `[{"Plan": {"Node Type": "Result"}, "Execution Time": 0.5}]`,
+			check: func(t *testing.T, p *Plan) {
+				if !p.Analyzed || p.ExecutionMS != 0.5 {
+					t.Errorf("Analyzed, ExecutionMS = %v, %v, want true, 0.5", p.Analyzed, p.ExecutionMS)
+				}
+			},
+		},
+		{
+			name:  "estimate with summary is not analyzed",
+			input: `[{"Plan": {"Node Type": "Result"}, "Planning Time": 0.5}]`,
+			check: func(t *testing.T, p *Plan) {
+				if p.Analyzed || p.PlanningMS != 0.5 {
+					t.Errorf("Analyzed, PlanningMS = %v, %v, want false, 0.5", p.Analyzed, p.PlanningMS)
+				}
+			},
+		},
+		{
 			name:  "whitespace around",
 			input: "\n  [{\"Plan\": {\"Node Type\": \"Result\"}}]\n\n",
 			check: func(t *testing.T, p *Plan) {},
