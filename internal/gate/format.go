@@ -7,8 +7,9 @@ import (
 )
 
 // FormatValue renders a metric's value for people: sizes in binary units
-// labelled as PostgreSQL does (184 MB), costs, blocks and rows as grouped
-// integers (12,345), misestimates as factors (150x), times in milliseconds.
+// labelled as PostgreSQL does (8.0 kB, 184 MB), costs, blocks and rows as
+// grouped integers (12,345), misestimates as factors (150x), times in
+// milliseconds.
 func FormatValue(metric string, v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'f', -1, 64)
@@ -20,7 +21,7 @@ func FormatValue(metric string, v float64) string {
 		return formatInt(v)
 	case MetricMaxRowMisestimate:
 		return formatShort(v) + "x"
-	case MetricExecutionMs, MetricPlanningMs:
+	case MetricExecutionMS, MetricPlanningMS:
 		return formatShort(v) + " ms"
 	}
 	return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64)
@@ -89,7 +90,8 @@ func formatInt(v float64) string {
 }
 
 // formatBytes uses 1024-based units with PostgreSQL's labels, as
-// pg_size_pretty and EXPLAIN do.
+// pg_size_pretty and EXPLAIN do, and as the plan package words spills:
+// "512 B", "8.0 kB", "184 MB".
 func formatBytes(v float64) string {
 	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
 	neg := v < 0
@@ -99,9 +101,14 @@ func formatBytes(v float64) string {
 		v /= 1024
 		i++
 	}
-	s := formatShort(v) + " " + units[i]
-	if i == 0 {
+	var s string
+	switch {
+	case i == 0:
 		s = formatInt(v) + " B"
+	case v < 9.95:
+		s = strconv.FormatFloat(v, 'f', 1, 64) + " " + units[i]
+	default:
+		s = formatInt(v) + " " + units[i]
 	}
 	if neg {
 		s = "-" + s

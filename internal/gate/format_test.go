@@ -11,17 +11,17 @@ func TestFormatValue(t *testing.T) {
 	}{
 		{name: "zero bytes", metric: MetricTempWrittenBytes, v: 0, want: "0 B"},
 		{name: "bytes", metric: MetricWALBytes, v: 512, want: "512 B"},
-		{name: "kilobytes", metric: MetricWALBytes, v: 8192, want: "8 kB"},
+		{name: "kilobytes", metric: MetricWALBytes, v: 8192, want: "8.0 kB"},
 		{name: "fractional megabytes", metric: MetricTempReadBytes, v: 1.5 * 1024 * 1024, want: "1.5 MB"},
 		{name: "megabytes", metric: MetricTempWrittenBytes, v: 184 * 1024 * 1024, want: "184 MB"},
-		{name: "rounding up a unit", metric: MetricTempWrittenBytes, v: 1024*1024 - 1, want: "1 MB"},
-		{name: "gigabytes", metric: MetricTempWrittenBytes, v: 3 * 1024 * 1024 * 1024, want: "3 GB"},
+		{name: "rounding up a unit", metric: MetricTempWrittenBytes, v: 1024*1024 - 1, want: "1.0 MB"},
+		{name: "gigabytes", metric: MetricTempWrittenBytes, v: 3 * 1024 * 1024 * 1024, want: "3.0 GB"},
 		{name: "cost rounded and grouped", metric: MetricTotalCost, v: 1234567.89, want: "1,234,568"},
 		{name: "small cost", metric: MetricTotalCost, v: 8.31, want: "8"},
 		{name: "negative rows", metric: MetricRows, v: -12000, want: "-12,000"},
 		{name: "misestimate", metric: MetricMaxRowMisestimate, v: 2.54, want: "2.5x"},
 		{name: "large misestimate", metric: MetricMaxRowMisestimate, v: 1500, want: "1,500x"},
-		{name: "milliseconds", metric: MetricExecutionMs, v: 0.042, want: "0 ms"},
+		{name: "milliseconds", metric: MetricExecutionMS, v: 0.042, want: "0 ms"},
 		{name: "unknown metric", metric: "custom", v: 1.23456, want: "1.23"},
 	}
 	for _, tt := range tests {

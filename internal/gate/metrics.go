@@ -12,8 +12,8 @@ const (
 	MetricWALBytes          = "wal_bytes"
 	MetricRows              = "rows"
 	MetricMaxRowMisestimate = "max_row_misestimate"
-	MetricExecutionMs       = "execution_ms"
-	MetricPlanningMs        = "planning_ms"
+	MetricExecutionMS       = "execution_ms"
+	MetricPlanningMS        = "planning_ms"
 	MetricQueryCount        = "query_count"
 )
 
@@ -28,8 +28,8 @@ func MetricNames() []string {
 		MetricRows,
 		MetricMaxRowMisestimate,
 		MetricQueryCount,
-		MetricExecutionMs,
-		MetricPlanningMs,
+		MetricExecutionMS,
+		MetricPlanningMS,
 	}
 }
 
@@ -41,7 +41,7 @@ func KnownMetric(name string) bool {
 // IsTiming reports whether a metric is a wall-clock time, which varies from
 // run to run and is therefore neither stored in baselines nor gated by default.
 func IsTiming(name string) bool {
-	return name == MetricExecutionMs || name == MetricPlanningMs
+	return name == MetricExecutionMS || name == MetricPlanningMS
 }
 
 // SortMetrics sorts metric names in place: known metrics in the order of

@@ -141,7 +141,7 @@ func DefaultRules() Rules {
 		MetricQueryCount: {Relative: 0.5, Absolute: 5, Gate: true},
 		// Wall-clock time varies from run to run on shared CI machines:
 		// reported, never gated.
-		MetricExecutionMs: {Relative: 1, Absolute: 100},
-		MetricPlanningMs:  {Relative: 1, Absolute: 50},
+		MetricExecutionMS: {Relative: 1, Absolute: 100},
+		MetricPlanningMS:  {Relative: 1, Absolute: 50},
 	}}
 }

@@ -19,7 +19,7 @@ var textColumns = []struct{ metric, header string }{
 	{gate.MetricWALBytes, "WAL"},
 	{gate.MetricRows, "ROWS"},
 	{gate.MetricQueryCount, "QUERIES"},
-	{gate.MetricExecutionMs, "TIME"},
+	{gate.MetricExecutionMS, "TIME"},
 }
 
 const (
