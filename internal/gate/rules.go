@@ -30,9 +30,10 @@ type Rule struct {
 	// below it never fails, only warns past WarnAbove. Zero means none,
 	// so any regression fails.
 	FailAbove float64
-	// Set lists the fields a per-query override sets; the others come from
-	// the metric's rule. An override with an empty Set replaces the rule
-	// whole. Set is ignored outside overrides.
+	// Set lists the fields an override sets; the others come from the rule
+	// it overrides. An override with an empty Set sets its non-zero fields
+	// (and Gate when true): to set a field to zero or false, name it in Set.
+	// Set is ignored outside overrides.
 	Set RuleFields
 }
 
@@ -49,11 +50,10 @@ const (
 	SetFailAbove
 )
 
-// Override returns r with the fields o sets replaced by o's, or o itself
-// when o sets no field explicitly.
+// Override returns r with the fields o sets (see Set) replaced by o's.
 func (r Rule) Override(o Rule) Rule {
 	if o.Set == 0 {
-		return o
+		o.Set = o.nonZero()
 	}
 	if o.Set&SetRelative != 0 {
 		r.Relative = o.Relative
@@ -75,6 +75,27 @@ func (r Rule) Override(o Rule) Rule {
 	}
 	r.Set = 0
 	return r
+}
+
+// nonZero returns the fields of r that are not zero.
+func (r Rule) nonZero() RuleFields {
+	var set RuleFields
+	for _, f := range []struct {
+		on  bool
+		bit RuleFields
+	}{
+		{r.Relative != 0, SetRelative},
+		{r.Absolute != 0, SetAbsolute},
+		{r.Budget != 0, SetBudget},
+		{r.Gate, SetGate},
+		{r.WarnAbove != 0, SetWarnAbove},
+		{r.FailAbove != 0, SetFailAbove},
+	} {
+		if f.on {
+			set |= f.bit
+		}
+	}
+	return set
 }
 
 // Rules holds the rule for every metric and the overrides for single

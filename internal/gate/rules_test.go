@@ -10,10 +10,11 @@ func TestRules_For(t *testing.T) {
 	rules := Rules{
 		Metrics: map[string]Rule{"rows": {Relative: 1, Absolute: 10000, Budget: 50000, Gate: true}},
 		Queries: map[string]map[string]Rule{
-			"partial": {"rows": {Absolute: 1e6, Set: SetAbsolute}},
-			"whole":   {"rows": {Relative: 3}},
-			"nogate":  {"rows": {Gate: false, Budget: 0, Set: SetGate | SetBudget}},
-			"custom":  {"custom_metric": {Absolute: 5, Gate: true}},
+			"partial":  {"rows": {Absolute: 1e6, Set: SetAbsolute}},
+			"implicit": {"rows": {Relative: 3, Gate: false}},
+			"empty":    {"rows": {}},
+			"nogate":   {"rows": {Gate: false, Budget: 0, Set: SetGate | SetBudget}},
+			"custom":   {"custom_metric": {Absolute: 5, Gate: true}},
 		},
 	}
 	tests := []struct {
@@ -23,7 +24,8 @@ func TestRules_For(t *testing.T) {
 	}{
 		{name: "metric rule", query: "other", metric: "rows", want: Rule{Relative: 1, Absolute: 10000, Budget: 50000, Gate: true}, found: true},
 		{name: "partial override keeps other fields", query: "partial", metric: "rows", want: Rule{Relative: 1, Absolute: 1e6, Budget: 50000, Gate: true}, found: true},
-		{name: "override without Set replaces", query: "whole", metric: "rows", want: Rule{Relative: 3}, found: true},
+		{name: "override without Set sets its non-zero fields", query: "implicit", metric: "rows", want: Rule{Relative: 3, Absolute: 10000, Budget: 50000, Gate: true}, found: true},
+		{name: "empty override changes nothing", query: "empty", metric: "rows", want: Rule{Relative: 1, Absolute: 10000, Budget: 50000, Gate: true}, found: true},
 		{name: "override can clear a bool and a budget", query: "nogate", metric: "rows", want: Rule{Relative: 1, Absolute: 10000}, found: true},
 		{name: "override of a metric without rule", query: "custom", metric: "custom_metric", want: Rule{Absolute: 5, Gate: true}, found: true},
 		{name: "no rule", query: "other", metric: "custom_metric", found: false},
