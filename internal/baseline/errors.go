@@ -14,10 +14,12 @@ type NotFoundError struct {
 	Err  error
 }
 
+// Error says the file is missing and how to create it.
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("baseline: %s: no such file: record one with `plangate baseline`", e.Path)
 }
 
+// Unwrap returns the error from the file system.
 func (e *NotFoundError) Unwrap() error { return e.Err }
 
 // DecodeError reports a baseline file that is not a valid baseline: bad
@@ -30,6 +32,7 @@ type DecodeError struct {
 	Problem string
 }
 
+// Error names the file, the line and the problem, and how to fix it.
 func (e *DecodeError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("baseline: %s: line %d: %s: %s", e.Path, e.Line, e.Problem, rerecord)
@@ -44,6 +47,7 @@ type VersionError struct {
 	Version int
 }
 
+// Error says which version the file has and what to do about it.
 func (e *VersionError) Error() string {
 	if e.Version > FormatVersion {
 		return fmt.Sprintf("baseline: %s: format_version %d is newer than this plangate reads (%d): upgrade plangate",
