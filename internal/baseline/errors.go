@@ -1,8 +1,6 @@
 package baseline
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // rerecord is the fix that works for any damaged or outdated baseline.
 const rerecord = "fix it or re-record it with `plangate baseline`"

@@ -107,7 +107,7 @@ func judgeAbsent(c *Query, m string, rule Rule) (Finding, bool) {
 	if !rule.Gate {
 		f.Severity = SeverityInfo
 	}
-	f.Message = joinMessage(m+" "+FormatValue(m, v)+" ("+note+")", reasons(m, nil, c, f.Severity, rule))
+	f.Message = joinMessage(m+" "+FormatValue(m, v)+" ("+note+")", reasons(m, nil, c, rule))
 	return f, true
 }
 
@@ -181,7 +181,7 @@ func judgeMetric(b, c *Query, m string, rule Rule) (f Finding, improved, judged 
 		}
 	}
 	if !improved {
-		why = append(why, reasons(m, b, c, f.Severity, rule)...)
+		why = append(why, reasons(m, b, c, rule)...)
 	}
 	f.Message = joinMessage(head, why)
 	return f, improved, true
@@ -198,15 +198,23 @@ func levelText(m string, level float64) string {
 
 // reasons says why a metric moved, from what the plan shows, in the words a
 // reviewer would use.
-func reasons(m string, b, c *Query, severity string, rule Rule) []string {
-	if !rule.Gate {
+func reasons(m string, b, c *Query, rule Rule) []string {
+	if IsTiming(m) && !rule.Gate {
 		return []string{"timings vary between runs: reported, not gated"}
 	}
+	why := why(m, b, c)
+	if !rule.Gate {
+		why = append(why, "reported, not gated")
+	}
+	return why
+}
+
+func why(m string, b, c *Query) []string {
 	v := c.Metrics[m]
 	switch m {
 	case MetricTempWrittenBytes, MetricTempReadBytes:
 		if len(c.Spills) > 0 {
-			return c.Spills
+			return slices.Clone(c.Spills)
 		}
 		if b != nil && b.Metrics[m] == 0 {
 			return []string{"new spill to disk"}

@@ -278,6 +278,7 @@ func TestCompare_Messages(t *testing.T) {
 		name     string
 		baseline []Query
 		current  []Query
+		rules    *Rules
 		want     []Finding
 	}{
 		{
@@ -316,6 +317,18 @@ func TestCompare_Messages(t *testing.T) {
 				Message: "execution_ms 12 ms -> 480 ms (+468 ms, +3,900%): timings vary between runs: reported, not gated"}},
 		},
 		{
+			name:     "ungated metric says so",
+			baseline: []Query{q("report", map[string]float64{"total_cost": 1000})},
+			current:  []Query{q("report", map[string]float64{"total_cost": 90000})},
+			rules: func() *Rules {
+				r := DefaultRules()
+				r.Queries = map[string]map[string]Rule{"report": {"total_cost": {Gate: false, Set: SetGate}}}
+				return &r
+			}(),
+			want: []Finding{{Metric: "total_cost", Baseline: 1000, Current: 90000, Severity: SeverityInfo,
+				Message: "total_cost 1,000 -> 90,000 (+89,000, +8,900%): reported, not gated"}},
+		},
+		{
 			name:     "improvement",
 			baseline: []Query{q("a", map[string]float64{"total_cost": 10000})},
 			current:  []Query{q("a", map[string]float64{"total_cost": 2500})},
@@ -325,7 +338,11 @@ func TestCompare_Messages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep := Compare(tt.baseline, tt.current, DefaultRules())
+			rules := DefaultRules()
+			if tt.rules != nil {
+				rules = *tt.rules
+			}
+			rep := Compare(tt.baseline, tt.current, rules)
 			if len(rep.Queries) != 1 {
 				t.Fatalf("got %d results, want 1", len(rep.Queries))
 			}
