@@ -1,0 +1,831 @@
+package seed
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// SpecVersion is the data spec format version this package reads.
+const SpecVersion = 1
+
+// Spec is a data spec: how many rows each table gets and how each of its
+// columns is filled. Columns the spec leaves out take their defaults.
+type Spec struct {
+	// Path is the file the spec was read from; errors name it.
+	Path string
+	// Seed is the seed the spec asks for (`seed:`), used unless WithSeed
+	// gives another.
+	Seed int64
+	// Tables are the spec's tables in the order the file lists them.
+	Tables []TableSpec
+
+	raw []byte
+}
+
+// TableSpec is one table of a data spec.
+type TableSpec struct {
+	// Name is the table's name as the spec gives it, optionally
+	// schema-qualified ("app.events"); it is matched exactly, not case-folded.
+	Name string
+	// Rows is the row count at scale 1.
+	Rows int64
+	// Columns are the filled columns in the order the file lists them.
+	Columns []ColumnSpec
+}
+
+// ColumnSpec is one column of a data spec.
+type ColumnSpec struct {
+	// Name is the column's name.
+	Name string
+	// Generator names how the column is filled: one of Generators.
+	Generator string
+	// NullFraction is the share of rows, 0 to 1, left NULL.
+	NullFraction float64
+
+	p params
+	// line is where the column is defined, for messages about it.
+	line int
+}
+
+// Generators lists the column generators a data spec may name.
+var Generators = []string{"sequence", "uniform", "normal", "zipf", "category", "text", "timestamp", "uuid", "reference", "correlated"}
+
+// generatorParams lists, per generator, the settings it takes besides
+// `generator` and `null_fraction`.
+var generatorParams = map[string][]string{
+	"sequence":   {"start", "step"},
+	"uniform":    {"min", "max", "sorted"},
+	"normal":     {"mean", "stddev", "min", "max"},
+	"zipf":       {"min", "max", "skew"},
+	"category":   {"values"},
+	"text":       {"min_length", "max_length", "distinct", "skew", "unique", "prefix", "suffix"},
+	"timestamp":  {"min", "max", "sorted"},
+	"uuid":       {},
+	"reference":  {"table", "column", "skew"},
+	"correlated": {"with", "min_offset", "max_offset", "values", "strength"},
+}
+
+// SpecError is a mistake in a data spec, or a mismatch between the spec
+// and the database's schema.
+type SpecError struct {
+	// File is the spec's path.
+	File string
+	// Table and Column locate the mistake; either may be empty.
+	Table, Column string
+	// Line is the line of the spec the mistake is on, 0 when unknown.
+	Line int
+	// Problem says what is wrong and, where it can, how to fix it.
+	Problem string
+}
+
+func (e *SpecError) Error() string {
+	var b strings.Builder
+	b.WriteString("seed: ")
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	if e.Table != "" {
+		fmt.Fprintf(&b, "table %q: ", e.Table)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, "column %q: ", e.Column)
+	}
+	b.WriteString(e.Problem)
+	return b.String()
+}
+
+// LoadSpec reads and checks the data spec at path.
+func LoadSpec(path string) (*Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("seed: data spec: %w", err)
+	}
+	return ParseSpec(path, data)
+}
+
+// ParseSpec checks and decodes a data spec; name is used in messages.
+func ParseSpec(name string, data []byte) (*Spec, error) {
+	p := specParser{file: name}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, p.errf(nil, "", "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil, p.errf(nil, "", "", "empty data spec: start it with `version: 1` and a `tables:` mapping")
+	}
+	spec, err := p.document(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	// The walk above gives precise messages; the strict decode is the
+	// authority on what the format accepts.
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var strict specYAML
+	if err := dec.Decode(&strict); err != nil && !errors.Is(err, io.EOF) {
+		return nil, p.errf(nil, "", "", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	spec.Path = name
+	spec.raw = append([]byte(nil), data...)
+	return spec, nil
+}
+
+// specYAML mirrors the format for the strict decode.
+type specYAML struct {
+	Version int                  `yaml:"version"`
+	Seed    int64                `yaml:"seed"`
+	Tables  map[string]tableYAML `yaml:"tables"`
+}
+
+type tableYAML struct {
+	Rows    int64                 `yaml:"rows"`
+	Columns map[string]columnYAML `yaml:"columns"`
+}
+
+type columnYAML struct {
+	Generator    string    `yaml:"generator"`
+	NullFraction float64   `yaml:"null_fraction"`
+	Start        int64     `yaml:"start"`
+	Step         int64     `yaml:"step"`
+	Min          string    `yaml:"min"`
+	Max          string    `yaml:"max"`
+	Sorted       bool      `yaml:"sorted"`
+	Mean         float64   `yaml:"mean"`
+	Stddev       float64   `yaml:"stddev"`
+	Skew         float64   `yaml:"skew"`
+	Values       yaml.Node `yaml:"values"`
+	MinLength    int       `yaml:"min_length"`
+	MaxLength    int       `yaml:"max_length"`
+	Distinct     int64     `yaml:"distinct"`
+	Unique       bool      `yaml:"unique"`
+	Prefix       string    `yaml:"prefix"`
+	Suffix       string    `yaml:"suffix"`
+	Table        string    `yaml:"table"`
+	Column       string    `yaml:"column"`
+	With         string    `yaml:"with"`
+	MinOffset    string    `yaml:"min_offset"`
+	MaxOffset    string    `yaml:"max_offset"`
+	Strength     float64   `yaml:"strength"`
+}
+
+// params are a column's checked generator settings.
+type params struct {
+	start, step          int64
+	min, max             float64 // uniform, normal (clamp), zipf
+	hasMin, hasMax       bool
+	minTime, maxTime     int64 // timestamp: microseconds since 1970-01-01 UTC
+	sorted               bool
+	mean, stddev         float64
+	skew                 float64
+	choices              []choice
+	minLength, maxLength int
+	distinct             int64
+	unique               bool
+	prefix, suffix       string
+	table, column        string
+	with                 string
+	minOffset, maxOffset offset
+	strength             float64
+}
+
+// choice is one value of a category with its weight.
+type choice struct {
+	value  string
+	weight float64
+}
+
+// offset is a correlated column's distance from the column it follows:
+// a duration for timestamps, a plain number otherwise.
+type offset struct {
+	n       float64 // the number, or microseconds for a duration
+	isTime  bool
+	written string
+}
+
+type specParser struct {
+	file string
+}
+
+func (p *specParser) errf(n *yaml.Node, table, column, format string, args ...any) *SpecError {
+	e := &SpecError{File: p.file, Table: table, Column: column, Problem: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line = n.Line
+	}
+	return e
+}
+
+// mapping returns the key/value pairs of a mapping node, refusing duplicate
+// and unknown keys.
+func (p *specParser) mapping(n *yaml.Node, table, column, what string, known []string) ([][2]*yaml.Node, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, p.errf(n, table, column, "%s must be a mapping, not %s", what, describeNode(n))
+	}
+	seen := map[string]bool{}
+	var pairs [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if seen[k.Value] {
+			return nil, p.errf(k, table, column, "%q is given twice", k.Value)
+		}
+		seen[k.Value] = true
+		if known != nil && !contains(known, k.Value) {
+			return nil, p.errf(k, table, column, "unknown setting %q in %s%s", k.Value, what, suggest(k.Value, known))
+		}
+		pairs = append(pairs, [2]*yaml.Node{k, v})
+	}
+	return pairs, nil
+}
+
+func (p *specParser) document(root *yaml.Node) (*Spec, error) {
+	pairs, err := p.mapping(root, "", "", "the data spec", []string{"version", "seed", "tables"})
+	if err != nil {
+		return nil, err
+	}
+	spec := &Spec{}
+	var version, tables *yaml.Node
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "version":
+			version = kv[1]
+		case "seed":
+			if err := kv[1].Decode(&spec.Seed); err != nil {
+				return nil, p.errf(kv[1], "", "", "seed must be an integer, not %s", describeNode(kv[1]))
+			}
+		case "tables":
+			tables = kv[1]
+		}
+	}
+	if version == nil {
+		return nil, p.errf(root, "", "", "missing `version: %d` at the top of the data spec", SpecVersion)
+	}
+	var v int
+	if err := version.Decode(&v); err != nil || v != SpecVersion {
+		return nil, p.errf(version, "", "", "version %s is not supported: this plangate reads `version: %d`", version.Value, SpecVersion)
+	}
+	if tables == nil || (tables.Kind == yaml.MappingNode && len(tables.Content) == 0) {
+		return nil, p.errf(root, "", "", "no tables: add a `tables:` mapping of table name to rows and columns")
+	}
+	tpairs, err := p.mapping(tables, "", "", "tables", nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range tpairs {
+		t, err := p.table(kv[0].Value, kv[1])
+		if err != nil {
+			return nil, err
+		}
+		spec.Tables = append(spec.Tables, t)
+	}
+	if err := p.crossCheck(spec); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+func (p *specParser) table(name string, n *yaml.Node) (TableSpec, error) {
+	t := TableSpec{Name: name}
+	if name == "" {
+		return t, p.errf(n, "", "", "a table has an empty name")
+	}
+	pairs, err := p.mapping(n, name, "", "a table", []string{"rows", "columns"})
+	if err != nil {
+		return t, err
+	}
+	hasRows := false
+	var cols *yaml.Node
+	for _, kv := range pairs {
+		switch kv[0].Value {
+		case "rows":
+			hasRows = true
+			f, err := p.number(kv[1], name, "", "rows")
+			if err != nil {
+				return t, err
+			}
+			if f < 0 || f != math.Trunc(f) || f > 1e15 {
+				return t, p.errf(kv[1], name, "", "rows must be a whole number from 0 up, not %s", kv[1].Value)
+			}
+			t.Rows = int64(f)
+		case "columns":
+			cols = kv[1]
+		}
+	}
+	if !hasRows {
+		return t, p.errf(n, name, "", "missing `rows:` (how many rows the table gets at scale 1)")
+	}
+	if cols == nil {
+		return t, p.errf(n, name, "", "missing `columns:` (a mapping of column name to generator)")
+	}
+	cpairs, err := p.mapping(cols, name, "", "columns", nil)
+	if err != nil {
+		return t, err
+	}
+	for _, kv := range cpairs {
+		c, err := p.column(name, kv[0].Value, kv[1])
+		if err != nil {
+			return t, err
+		}
+		t.Columns = append(t.Columns, c)
+	}
+	return t, nil
+}
+
+func (p *specParser) column(table, name string, n *yaml.Node) (ColumnSpec, error) {
+	c := ColumnSpec{Name: name, line: n.Line}
+	if n.Kind == yaml.ScalarNode {
+		return c, p.errf(n, table, name, "a column needs a mapping such as `{generator: %s}`, not %s", closestOr(n.Value, Generators, "uniform"), describeNode(n))
+	}
+	all := []string{"generator", "null_fraction"}
+	for _, g := range Generators {
+		for _, k := range generatorParams[g] {
+			if !contains(all, k) {
+				all = append(all, k)
+			}
+		}
+	}
+	pairs, err := p.mapping(n, table, name, "a column", all)
+	if err != nil {
+		return c, err
+	}
+	set := map[string]*yaml.Node{}
+	for _, kv := range pairs {
+		set[kv[0].Value] = kv[1]
+	}
+	gen, ok := set["generator"]
+	if !ok {
+		return c, p.errf(n, table, name, "missing `generator:` (one of %s)", strings.Join(Generators, ", "))
+	}
+	c.Generator = gen.Value
+	allowed, ok := generatorParams[c.Generator]
+	if !ok {
+		return c, p.errf(gen, table, name, "unknown generator %q%s", gen.Value, suggestOr(gen.Value, Generators))
+	}
+	for _, kv := range pairs {
+		k := kv[0].Value
+		if k != "generator" && k != "null_fraction" && !contains(allowed, k) {
+			hint := "it takes no settings besides null_fraction"
+			if len(allowed) > 0 {
+				hint = "it takes " + strings.Join(allowed, ", ")
+			}
+			return c, p.errf(kv[0], table, name, "generator %q does not take %q: %s", c.Generator, k, hint)
+		}
+	}
+	var col columnYAML
+	if err := n.Decode(&col); err != nil {
+		return c, p.errf(n, table, name, "%s", cleanYAMLError(err))
+	}
+	c.NullFraction = col.NullFraction
+	if c.NullFraction < 0 || c.NullFraction > 1 {
+		return c, p.errf(set["null_fraction"], table, name, "null_fraction must be between 0 and 1, not %s", set["null_fraction"].Value)
+	}
+	pr := &c.p
+	e := func(key, format string, args ...any) error {
+		node := set[key]
+		if node == nil {
+			node = n
+		}
+		return p.errf(node, table, name, format, args...)
+	}
+	switch c.Generator {
+	case "sequence":
+		pr.start, pr.step = 1, 1
+		if _, ok := set["start"]; ok {
+			pr.start = col.Start
+		}
+		if _, ok := set["step"]; ok {
+			pr.step = col.Step
+		}
+		if pr.step == 0 {
+			return c, e("step", "step must not be 0")
+		}
+	case "uniform", "normal", "zipf":
+		for _, k := range []string{"min", "max"} {
+			node, ok := set[k]
+			if !ok {
+				continue
+			}
+			f, err := strconv.ParseFloat(node.Value, 64)
+			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return c, e(k, "%s must be a number, not %q", k, node.Value)
+			}
+			if k == "min" {
+				pr.min, pr.hasMin = f, true
+			} else {
+				pr.max, pr.hasMax = f, true
+			}
+		}
+		pr.sorted = col.Sorted
+		switch c.Generator {
+		case "uniform":
+			if !pr.hasMin || !pr.hasMax {
+				return c, e("", "uniform needs min and max, e.g. `{generator: uniform, min: 1, max: 100}`")
+			}
+		case "normal":
+			_, hasMean := set["mean"]
+			_, hasStd := set["stddev"]
+			if !hasMean || !hasStd {
+				return c, e("", "normal needs mean and stddev, e.g. `{generator: normal, mean: 50, stddev: 10}`")
+			}
+			pr.mean, pr.stddev = col.Mean, col.Stddev
+			if pr.stddev <= 0 {
+				return c, e("stddev", "stddev must be above 0")
+			}
+		case "zipf":
+			if !pr.hasMin {
+				pr.min, pr.hasMin = 1, true
+			}
+			if !pr.hasMax {
+				return c, e("", "zipf needs max (values run from min, the most frequent, to max), e.g. `{generator: zipf, max: 1000, skew: 1.1}`")
+			}
+			if pr.min != math.Trunc(pr.min) || pr.max != math.Trunc(pr.max) {
+				return c, e("min", "zipf draws whole numbers: min and max must be integers")
+			}
+			if pr.max-pr.min > 1e12 {
+				return c, e("max", "zipf range is too wide (at most 10^12 values)")
+			}
+			pr.skew = 1
+			if _, ok := set["skew"]; ok {
+				pr.skew = col.Skew
+			}
+			if pr.skew <= 0 {
+				return c, e("skew", "skew must be above 0 (1 is classic Zipf; larger is more skewed)")
+			}
+		}
+		if pr.hasMin && pr.hasMax && pr.min > pr.max {
+			return c, e("min", "min %s is above max %s", set["min"].Value, set["max"].Value)
+		}
+	case "category":
+		node, ok := set["values"]
+		if !ok {
+			return c, e("", "category needs values, e.g. `values: {paid: 70, pending: 25, refunded: 5}` or `values: [a, b, c]`")
+		}
+		choices, err := p.choices(node, table, name)
+		if err != nil {
+			return c, err
+		}
+		pr.choices = choices
+	case "text":
+		pr.minLength, pr.maxLength = 8, 16
+		_, hasMinL := set["min_length"]
+		_, hasMaxL := set["max_length"]
+		if hasMinL {
+			pr.minLength = col.MinLength
+		}
+		if hasMaxL {
+			pr.maxLength = col.MaxLength
+		}
+		if hasMinL && !hasMaxL && pr.maxLength < pr.minLength {
+			pr.maxLength = pr.minLength
+		}
+		if pr.minLength < 0 || pr.maxLength < pr.minLength || pr.maxLength > 1<<20 {
+			return c, e("min_length", "length range %d..%d is not valid: 0 <= min_length <= max_length <= 1048576", pr.minLength, pr.maxLength)
+		}
+		pr.distinct, pr.unique, pr.prefix, pr.suffix = col.Distinct, col.Unique, col.Prefix, col.Suffix
+		if _, ok := set["distinct"]; ok && pr.distinct < 1 {
+			return c, e("distinct", "distinct must be 1 or more")
+		}
+		if _, ok := set["skew"]; ok {
+			if pr.distinct == 0 {
+				return c, e("skew", "skew needs distinct: it skews how often each of the distinct values appears")
+			}
+			pr.skew = col.Skew
+			if pr.skew < 0 {
+				return c, e("skew", "skew must be 0 (uniform) or above")
+			}
+		}
+		if pr.unique {
+			if pr.distinct != 0 {
+				return c, e("unique", "unique and distinct contradict each other: keep one")
+			}
+			if pr.minLength < uniqueTextLength {
+				return c, e("min_length", "unique text needs min_length of at least %d (the unique part)", uniqueTextLength)
+			}
+		}
+	case "timestamp":
+		for _, k := range []string{"min", "max"} {
+			node, ok := set[k]
+			if !ok {
+				return c, e("", "timestamp needs min and max, e.g. `{generator: timestamp, min: 2021-01-01, max: 2025-01-01}`")
+			}
+			us, err := parseTime(node.Value)
+			if err != nil {
+				return c, e(k, "%s %q is not a time: write 2024-01-31, 2024-01-31 12:00:00 or 2024-01-31T12:00:00Z", k, node.Value)
+			}
+			if k == "min" {
+				pr.minTime = us
+			} else {
+				pr.maxTime = us
+			}
+		}
+		if pr.minTime > pr.maxTime {
+			return c, e("min", "min %s is after max %s", set["min"].Value, set["max"].Value)
+		}
+		pr.sorted = col.Sorted
+	case "uuid":
+	case "reference":
+		pr.table, pr.column, pr.skew = col.Table, col.Column, col.Skew
+		if pr.table == "" {
+			return c, e("", "reference needs table (and column, when not the table's primary key), e.g. `{generator: reference, table: customers, column: id}`")
+		}
+		if pr.skew < 0 {
+			return c, e("skew", "skew must be 0 (every row referenced about equally) or above (Zipf exponent: a few rows referenced most)")
+		}
+	case "correlated":
+		pr.with = col.With
+		if pr.with == "" {
+			return c, e("", "correlated needs with (the column it follows), and min_offset/max_offset or values")
+		}
+		if pr.with == name {
+			return c, e("with", "a column cannot follow itself")
+		}
+		_, hasMinO := set["min_offset"]
+		_, hasMaxO := set["max_offset"]
+		_, hasValues := set["values"]
+		switch {
+		case hasValues && (hasMinO || hasMaxO):
+			return c, e("values", "give either values (a mapping from the other column's values) or min_offset/max_offset (a distance from them), not both")
+		case hasValues:
+			choices, err := p.choices(set["values"], table, name)
+			if err != nil {
+				return c, err
+			}
+			pr.choices = choices
+			pr.strength = 1
+			if _, ok := set["strength"]; ok {
+				pr.strength = col.Strength
+			}
+			if pr.strength < 0 || pr.strength > 1 {
+				return c, e("strength", "strength must be between 0 (independent) and 1 (a function of %q)", pr.with)
+			}
+		case hasMinO || hasMaxO:
+			if _, ok := set["strength"]; ok {
+				return c, e("strength", "strength goes with values; an offset correlation is set by min_offset and max_offset")
+			}
+			var err error
+			if pr.minOffset, err = parseOffset(col.MinOffset); err != nil {
+				return c, e("min_offset", "min_offset: %v", err)
+			}
+			if pr.maxOffset, err = parseOffset(col.MaxOffset); err != nil {
+				return c, e("max_offset", "max_offset: %v", err)
+			}
+			if !hasMinO {
+				pr.minOffset = offset{isTime: pr.maxOffset.isTime}
+			}
+			if !hasMaxO {
+				pr.maxOffset = offset{n: pr.minOffset.n, isTime: pr.minOffset.isTime, written: pr.minOffset.written}
+			}
+			if pr.minOffset.isTime != pr.maxOffset.isTime && pr.minOffset.n != 0 && pr.maxOffset.n != 0 {
+				return c, e("min_offset", "min_offset and max_offset must both be durations or both numbers")
+			}
+			if pr.minOffset.n > pr.maxOffset.n {
+				return c, e("min_offset", "min_offset %s is above max_offset %s", col.MinOffset, col.MaxOffset)
+			}
+		default:
+			return c, e("", "correlated needs min_offset/max_offset (e.g. `{generator: correlated, with: created_at, min_offset: 1h, max_offset: 3d}`) or values (e.g. `{generator: correlated, with: country, values: [north, south], strength: 0.9}`)")
+		}
+	}
+	return c, nil
+}
+
+// choices reads category values: a mapping of value to weight, or a list of
+// equally likely values.
+func (p *specParser) choices(n *yaml.Node, table, column string) ([]choice, error) {
+	var out []choice
+	switch n.Kind {
+	case yaml.SequenceNode:
+		for _, v := range n.Content {
+			if v.Kind != yaml.ScalarNode {
+				return nil, p.errf(v, table, column, "each value must be a scalar, not %s", describeNode(v))
+			}
+			out = append(out, choice{value: v.Value, weight: 1})
+		}
+	case yaml.MappingNode:
+		pairs, err := p.mapping(n, table, column, "values", nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range pairs {
+			w, err := strconv.ParseFloat(kv[1].Value, 64)
+			if err != nil || w <= 0 || math.IsInf(w, 0) || math.IsNaN(w) {
+				return nil, p.errf(kv[1], table, column, "weight of %q must be a number above 0, not %q", kv[0].Value, kv[1].Value)
+			}
+			out = append(out, choice{value: kv[0].Value, weight: w})
+		}
+	default:
+		return nil, p.errf(n, table, column, "values must be a list or a mapping of value to weight, not %s", describeNode(n))
+	}
+	if len(out) == 0 {
+		return nil, p.errf(n, table, column, "values is empty")
+	}
+	return out, nil
+}
+
+// crossCheck checks what one column says about others: a reference to a
+// table of the spec names a column it fills, a correlated column follows a
+// generated column of its own table, and correlations do not loop.
+func (p *specParser) crossCheck(spec *Spec) error {
+	tables := map[string]*TableSpec{}
+	var names []string
+	for i := range spec.Tables {
+		tables[spec.Tables[i].Name] = &spec.Tables[i]
+		names = append(names, spec.Tables[i].Name)
+	}
+	for _, t := range spec.Tables {
+		cols := map[string]*ColumnSpec{}
+		var colNames []string
+		for i := range t.Columns {
+			cols[t.Columns[i].Name] = &t.Columns[i]
+			colNames = append(colNames, t.Columns[i].Name)
+		}
+		for _, c := range t.Columns {
+			switch c.Generator {
+			case "reference":
+				parent, ok := tables[c.p.table]
+				if !ok {
+					// A table outside the spec is read from the database;
+					// a near miss of a spec table is almost surely a typo.
+					if s := closest(c.p.table, names); s != "" {
+						return &SpecError{File: p.file, Table: t.Name, Column: c.Name, Line: c.line,
+							Problem: fmt.Sprintf("references table %q, which the spec does not fill (did you mean %q?)", c.p.table, s)}
+					}
+					continue
+				}
+				if c.p.column == "" {
+					continue
+				}
+				var pcols []string
+				found := false
+				for _, pc := range parent.Columns {
+					pcols = append(pcols, pc.Name)
+					found = found || pc.Name == c.p.column
+				}
+				if !found && closest(c.p.column, pcols) != "" {
+					return &SpecError{File: p.file, Table: t.Name, Column: c.Name, Line: c.line,
+						Problem: fmt.Sprintf("references column %q of table %q, which the spec does not fill%s", c.p.column, parent.Name, suggest(c.p.column, pcols))}
+				}
+			case "correlated":
+				if _, ok := cols[c.p.with]; !ok {
+					return &SpecError{File: p.file, Table: t.Name, Column: c.Name, Line: c.line,
+						Problem: fmt.Sprintf("follows column %q, which the spec does not fill in this table%s", c.p.with, suggest(c.p.with, colNames))}
+				}
+				seen := map[string]bool{c.Name: true}
+				for cur := cols[c.p.with]; cur != nil && cur.Generator == "correlated"; cur = cols[cur.p.with] {
+					if seen[cur.Name] {
+						return &SpecError{File: p.file, Table: t.Name, Column: c.Name, Line: c.line,
+							Problem: fmt.Sprintf("correlated columns follow each other in a loop through %q: one of them needs its own generator", cur.Name)}
+					}
+					seen[cur.Name] = true
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// uniqueTextLength is the length of the part of a unique text value that
+// makes it unique: a 64-bit number in base 32.
+const uniqueTextLength = 13
+
+// parseTime reads a time given as a date, a date and time (taken as UTC),
+// or RFC 3339, into microseconds since 1970-01-01 UTC.
+func parseTime(s string) (int64, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UnixMicro(), nil
+		}
+	}
+	return 0, fmt.Errorf("not a time: %q", s)
+}
+
+// parseOffset reads a number, or a duration such as 90s, 36h or 7d.
+func parseOffset(s string) (offset, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return offset{}, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
+		return offset{n: f, written: s}, nil
+	}
+	if strings.HasSuffix(s, "d") {
+		if f, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil && !math.IsInf(f, 0) {
+			return offset{n: f * 86400e6, isTime: true, written: s}, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return offset{}, fmt.Errorf("%q is neither a number nor a duration such as 90s, 36h or 7d", s)
+	}
+	return offset{n: float64(d.Microseconds()), isTime: true, written: s}, nil
+}
+
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+func cleanYAMLError(err error) string {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	s = strings.TrimPrefix(s, "unmarshal errors:\n")
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// closest returns the candidate nearest to s by edit distance, or "" when
+// none is near enough to be a likely typo.
+func closest(s string, candidates []string) string {
+	best, bestD := "", math.MaxInt
+	sorted := append([]string(nil), candidates...)
+	sort.Strings(sorted)
+	for _, c := range sorted {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	limit := 2
+	if len(s) <= 4 {
+		limit = 1
+	}
+	if bestD > limit && !(strings.HasPrefix(best, s) || strings.HasPrefix(s, best)) {
+		return ""
+	}
+	return best
+}
+
+func closestOr(s string, candidates []string, fallback string) string {
+	if c := closest(s, candidates); c != "" {
+		return c
+	}
+	return fallback
+}
+
+// suggest returns ` (did you mean "x"?)` for a near miss, else "".
+func suggest(s string, candidates []string) string {
+	if c := closest(s, candidates); c != "" {
+		return fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return ""
+}
+
+// suggestOr suggests a near miss, or lists every candidate.
+func suggestOr(s string, candidates []string) string {
+	if c := suggest(s, candidates); c != "" {
+		return c
+	}
+	return " (one of " + strings.Join(candidates, ", ") + ")"
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+func (p *specParser) number(n *yaml.Node, table, column, what string) (float64, error) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, p.errf(n, table, column, "%s must be a number, not %s", what, describeNode(n))
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+	if err != nil {
+		return 0, p.errf(n, table, column, "%s must be a number, not %q", what, n.Value)
+	}
+	return f, nil
+}
