@@ -69,12 +69,14 @@ type local struct {
 
 // settingsPinned are applied to every throwaway cluster: they make plans and
 // measurements repeatable and a throwaway cluster fast. full_page_writes stays
-// on so that WAL volume is what a production server would write.
+// on so that WAL volume is what a production server would write, and
+// synchronous_commit too: after an asynchronous commit VACUUM cannot mark
+// pages all-visible until the WAL is flushed, which turns index-only scans
+// into bitmap scans at random.
 var settingsPinned = Settings{
 	"autovacuum":                      "off",
 	"jit":                             "off",
 	"fsync":                           "off",
-	"synchronous_commit":              "off",
 	"max_parallel_workers_per_gather": "0",
 	"log_min_messages":                "warning",
 }
@@ -94,7 +96,20 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 	if l.port, err = pickPort(cfg.port); err != nil {
 		return nil, err
 	}
-	if l.dir, err = os.MkdirTemp(cfg.tempDir, "plangate-pg-"); err != nil {
+	cred, err := unprivileged(cfg.runAs)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.tempDir
+	if base == "" {
+		base = os.TempDir()
+	}
+	if cred != nil && !traversable(base, cred) {
+		// The server's user must reach its data directory: a private
+		// TMPDIR of root's (as test runners set) will not do.
+		base = "/tmp"
+	}
+	if l.dir, err = os.MkdirTemp(base, "plangate-pg-"); err != nil {
 		return nil, fmt.Errorf("local cluster: %w", err)
 	}
 	defer func() {
@@ -102,10 +117,6 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 			l.Close(context.Background())
 		}
 	}()
-	cred, err := unprivileged(cfg.runAs)
-	if err != nil {
-		return nil, err
-	}
 	if cred != nil {
 		if err := os.Chown(l.dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			return nil, fmt.Errorf("local cluster: %w", err)
@@ -253,6 +264,30 @@ func unprivileged(name string) (*syscall.Credential, error) {
 	}
 	return nil, errors.New("local cluster: running as root and no unprivileged user to run postgres as (tried " +
 		strings.Join(names, ", ") + "): create one or set postgres.run_as")
+}
+
+// traversable reports whether the user of cred can reach entries of dir:
+// every directory on the way must grant it search permission.
+func traversable(dir string, cred *syscall.Credential) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		var st syscall.Stat_t
+		if err := syscall.Stat(d, &st); err != nil {
+			return false
+		}
+		ok := st.Mode&0o001 != 0 ||
+			(st.Uid == cred.Uid && st.Mode&0o100 != 0) ||
+			(st.Gid == cred.Gid && st.Mode&0o010 != 0)
+		if !ok {
+			return false
+		}
+		if d == filepath.Dir(d) {
+			return true
+		}
+	}
 }
 
 func lastLine(out []byte) string {

@@ -52,10 +52,14 @@ type SyntaxError struct {
 }
 
 func (e *SyntaxError) Error() string {
-	if e.Position > 0 {
-		return fmt.Sprintf("syntax error at character %d: %s", e.Position, e.Message)
+	msg := e.Message
+	if !strings.HasPrefix(msg, "syntax error") {
+		msg = "syntax error: " + msg
 	}
-	return "syntax error: " + e.Message
+	if e.Position > 0 {
+		return fmt.Sprintf("%s (character %d)", msg, e.Position)
+	}
+	return msg
 }
 
 // Identify parses sql, which must hold exactly one statement, and returns its

@@ -1,0 +1,75 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plangate/plangate/internal/baseline"
+)
+
+func newBaselineCmd(s *streams) *cobra.Command {
+	var f commonFlags
+	cmd := &cobra.Command{
+		Use:   "baseline",
+		Short: "Replay the queries and record their metrics as the baseline",
+		Long: `baseline seeds a database, replays every query with EXPLAIN ANALYZE and writes
+the baseline file (default plangate.baseline.json) that plangate check compares
+against. Commit the file; re-recording unchanged queries gives the same bytes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(cmd)
+			if err != nil {
+				return err
+			}
+			queries, err := loadQueries(cfg)
+			if err != nil {
+				return err
+			}
+			run, err := measure(cmd.Context(), cfg, queries, s)
+			if err != nil {
+				return err
+			}
+			file := toBaseline(run)
+			if err := baseline.Write(cfg.Baseline, file); err != nil {
+				return err
+			}
+			failed := 0
+			for _, m := range run.measurements {
+				if m.err != nil {
+					failed++
+					fmt.Fprintf(s.err, "plangate: warning: %s: %s: %s\n", m.name, m.err.Kind, m.err.Message)
+				}
+			}
+			fmt.Fprintf(s.out, "recorded %d queries (%d failed) on PostgreSQL %s in %s\n",
+				len(run.measurements), failed, run.postgres, cfg.Baseline)
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func toBaseline(r *run) *baseline.File {
+	f := &baseline.File{FormatVersion: baseline.FormatVersion, Postgres: r.postgres, Settings: r.settings}
+	for _, m := range r.measurements {
+		q := baseline.Query{
+			Name:        m.name,
+			Fingerprint: m.id.Fingerprint,
+			SQL:         m.id.Normalized,
+			Kind:        string(m.id.Kind),
+			Metrics:     m.metrics,
+		}
+		if m.plan != nil {
+			q.Plan = m.plan.Shape()
+		}
+		for _, sp := range m.spills {
+			q.Spills = append(q.Spills, sp.Description)
+		}
+		if m.err != nil {
+			q.Error = string(m.err.Kind) + ": " + m.err.Message
+		}
+		f.Queries = append(f.Queries, q)
+	}
+	return f
+}

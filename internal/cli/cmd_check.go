@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plangate/plangate/internal/baseline"
+	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/report"
+)
+
+func newCheckCmd(s *streams) *cobra.Command {
+	var f commonFlags
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Replay the queries and fail if they regressed against the baseline",
+		Long: `check seeds a database, replays every query with EXPLAIN ANALYZE, compares the
+metrics with the baseline and prints a report. Exit status: 0 pass, 1 at least
+one query regressed, 2 error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(cmd)
+			if err != nil {
+				return err
+			}
+			if err := checkFormat(cfg.Format); err != nil {
+				return err
+			}
+			rules, err := rulesFrom(cfg)
+			if err != nil {
+				return err
+			}
+			base, err := baseline.Read(cfg.Baseline)
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("baseline %s: no such file: record one with `plangate baseline` and commit it", cfg.Baseline)
+			}
+			if err != nil {
+				return err
+			}
+			queries, err := loadQueries(cfg)
+			if err != nil {
+				return err
+			}
+			run, err := measure(cmd.Context(), cfg, queries, s)
+			if err != nil {
+				return err
+			}
+			result := gate.Compare(base.GateQueries(), currentQueries(run), rules)
+			meta := report.Meta{Postgres: run.postgres, Backend: run.server, Baseline: cfg.Baseline}
+			if base.Postgres != run.postgres {
+				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", base.Postgres, run.postgres)
+			}
+			if err := writeReport(cfg, s, result, meta); err != nil {
+				return err
+			}
+			if result.Verdict == gate.VerdictFail {
+				return gate.ErrRegressed
+			}
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// checkFormat fails early, before any seeding, on a format no writer knows.
+func checkFormat(format string) error {
+	return report.Write(io.Discard, format, gate.Report{Verdict: gate.VerdictPass}, report.Meta{})
+}
+
+// writeReport renders the report to --output (atomically) or stdout.
+func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta) error {
+	if cfg.Output == "" {
+		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.outTTY))
+	}
+	var buf bytes.Buffer
+	if err := report.Write(&buf, cfg.Format, r, meta); err != nil {
+		return err
+	}
+	return writeFileAtomic(cfg.Output, buf.Bytes())
+}
+
+func currentQueries(r *run) []gate.Query {
+	out := toBaseline(r).GateQueries()
+	// Timings are not kept in the baseline file but are reported.
+	for i, m := range r.measurements {
+		out[i].Metrics = m.metrics
+	}
+	return out
+}
+
+// rulesFrom lays the configuration's thresholds over the default rules.
+func rulesFrom(cfg config.Config) (gate.Rules, error) {
+	rules := gate.DefaultRules()
+	for metric, t := range cfg.Thresholds {
+		if !gate.KnownMetric(metric) {
+			return rules, fmt.Errorf("config: thresholds: unknown metric %q: use one of %v", metric, gate.MetricNames())
+		}
+		rules.Metrics[metric] = rules.Metrics[metric].Override(ruleOverride(t))
+	}
+	rules.Queries = map[string]map[string]gate.Rule{}
+	for name, metrics := range cfg.Overrides {
+		rules.Queries[name] = map[string]gate.Rule{}
+		for metric, t := range metrics {
+			if !gate.KnownMetric(metric) {
+				return rules, fmt.Errorf("config: overrides: %s: unknown metric %q: use one of %v", name, metric, gate.MetricNames())
+			}
+			rules.Queries[name][metric] = ruleOverride(t)
+		}
+	}
+	return rules, nil
+}
+
+func ruleOverride(t config.Threshold) gate.Rule {
+	var r gate.Rule
+	if t.Relative != nil {
+		r.Relative, r.Set = *t.Relative, r.Set|gate.SetRelative
+	}
+	if t.Absolute != nil {
+		r.Absolute, r.Set = float64(*t.Absolute), r.Set|gate.SetAbsolute
+	}
+	if t.Budget != nil {
+		r.Budget, r.Set = float64(*t.Budget), r.Set|gate.SetBudget
+	}
+	if t.Gate != nil {
+		r.Gate, r.Set = *t.Gate, r.Set|gate.SetGate
+	}
+	return r
+}

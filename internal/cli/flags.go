@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/plangate/plangate/internal/config"
+)
+
+// commonFlags are the flags every replaying command takes. Each one is also
+// settable in plangate.yaml; a flag that was given wins.
+type commonFlags struct {
+	config      string
+	schema      []string
+	seed        []string
+	queries     []string
+	baseline    string
+	format      string
+	output      string
+	backend     string
+	dsn         string
+	allowRemote bool
+	image       string
+}
+
+func (f *commonFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.config, "config", "", "configuration file (default plangate.yaml if present)")
+	fs.StringArrayVar(&f.schema, "schema", nil, "schema SQL file or directory, applied in order (repeatable)")
+	fs.StringArrayVar(&f.seed, "seed", nil, "seed SQL file or directory, applied after the schema (repeatable)")
+	fs.StringArrayVar(&f.queries, "queries", nil, "query source: directory of .sql files, .sql file, capture .jsonl or Postgres log (repeatable)")
+	fs.StringVar(&f.baseline, "baseline", "", "baseline file (default plangate.baseline.json)")
+	fs.StringVar(&f.format, "format", "", "report format: text, markdown or json (default text)")
+	fs.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	fs.StringVar(&f.backend, "backend", "", "where Postgres runs: auto, docker, local or dsn (default auto)")
+	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")
+	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let --dsn name a server on another host")
+	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default postgres:17)")
+}
+
+// load reads the configuration file and lays the flags that were given over it.
+func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
+	path, required := config.DefaultFile, false
+	if f.config != "" {
+		path, required = f.config, true
+	}
+	cfg, err := config.Load(path, required)
+	if err != nil {
+		return cfg, err
+	}
+	changed := cmd.Flags().Changed
+	if changed("schema") {
+		cfg.Schema = f.schema
+	}
+	if changed("seed") {
+		cfg.Seed = f.seed
+	}
+	if changed("queries") {
+		cfg.Queries = f.queries
+	}
+	if changed("baseline") {
+		cfg.Baseline = f.baseline
+	}
+	if changed("format") {
+		cfg.Format = f.format
+	}
+	if changed("output") {
+		cfg.Output = f.output
+	}
+	if changed("backend") {
+		cfg.Backend = f.backend
+	}
+	if changed("dsn") {
+		cfg.DSN = f.dsn
+		if !changed("backend") && cfg.Backend == "auto" {
+			cfg.Backend = "dsn"
+		}
+	}
+	if changed("allow-remote") {
+		cfg.AllowRemote = f.allowRemote
+	}
+	if changed("image") {
+		cfg.Postgres.Image = f.image
+	}
+	return cfg, cfg.Validate()
+}

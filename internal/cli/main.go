@@ -1,0 +1,93 @@
+// Package cli is plangate's command line: commands, flags, configuration
+// merging and exit codes. It wires the pipeline's stages together and is the
+// only package that knows cobra.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plangate/plangate/internal/gate"
+)
+
+// Exit codes, a contract with users' scripts.
+const (
+	ExitPass      = 0
+	ExitRegressed = 1
+	ExitError     = 2
+)
+
+// Version is plangate's version, set at build time with
+// -ldflags "-X github.com/plangate/plangate/internal/cli.Version=v1.2.3".
+var Version = "dev"
+
+// streams are the reader and writers a command talks to.
+type streams struct {
+	in       io.Reader
+	out, err io.Writer
+	// errTTY is set when err is a terminal: progress and colour go there.
+	errTTY bool
+	// outTTY is set when out is a terminal.
+	outTTY bool
+}
+
+// Main runs plangate with args and returns the process exit code: 0 pass,
+// 1 regression, 2 usage, input or infrastructure error.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := &streams{in: stdin, out: stdout, err: stderr, errTTY: isTerminal(stderr), outTTY: isTerminal(stdout)}
+	root := newRootCmd(s)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return ExitPass
+	case errors.Is(err, gate.ErrRegressed):
+		return ExitRegressed
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "plangate: interrupted; servers and temporary files were removed")
+		return ExitError
+	}
+	fmt.Fprintln(stderr, "plangate: "+oneLine(err.Error()))
+	return ExitError
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+func newRootCmd(s *streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "plangate",
+		Short: "A CI gate for PostgreSQL query plans",
+		Long: `plangate replays your application's SQL with EXPLAIN ANALYZE against a seeded
+PostgreSQL, turns each plan into metrics (cost, temp-file bytes, buffers, WAL,
+rows, misestimates) and fails when a change regresses them against a committed
+baseline.`,
+		Version:       Version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w: see plangate --help", err)
+	})
+	root.AddCommand(newBaselineCmd(s), newCheckCmd(s), newExplainCmd(s))
+	return root
+}

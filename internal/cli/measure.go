@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/plangate/plangate/internal/capture"
+	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/pgserver"
+	"github.com/plangate/plangate/internal/plan"
+	"github.com/plangate/plangate/internal/queryid"
+	"github.com/plangate/plangate/internal/replay"
+	"github.com/plangate/plangate/internal/seed"
+)
+
+// query is one statement to measure, identified.
+type query struct {
+	name string
+	st   capture.Statement
+	id   queryid.Identity
+}
+
+// measurement is what one replay of a query gave.
+type measurement struct {
+	query
+	plan    *plan.Plan // nil when not even an estimate could be made
+	metrics plan.Metrics
+	spills  []plan.Spill
+	err     *replay.Error
+}
+
+// run is the result of measuring a query set on one seeded database.
+type run struct {
+	postgres     string // server version, e.g. "15.18"
+	server       string // how the server was provided
+	settings     map[string]string
+	measurements []measurement
+}
+
+// loadQueries reads and identifies the statements of the configured sources.
+func loadQueries(cfg config.Config) ([]query, error) {
+	sts, err := capture.Load(cfg.Queries)
+	if err != nil {
+		return nil, err
+	}
+	if len(sts) == 0 {
+		return nil, fmt.Errorf("queries: none found in %s", strings.Join(cfg.Queries, ", "))
+	}
+	seen := map[string]string{}
+	var out []query
+	for _, st := range sts {
+		id, err := queryid.Identify(st.SQL)
+		if err != nil {
+			return nil, fmt.Errorf("queries: %s: %w", st.Source, err)
+		}
+		name := st.Name
+		if name == "" {
+			name = id.Fingerprint
+		}
+		if prev, dup := seen[name]; dup {
+			return nil, fmt.Errorf("queries: two queries are named %q (%s and %s): rename one", name, prev, st.Source)
+		}
+		seen[name] = st.Source
+		out = append(out, query{name: name, st: st, id: id})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out, nil
+}
+
+// measure provisions a server, seeds a scratch database and replays every
+// query on it. Everything it started is gone when it returns.
+func measure(ctx context.Context, cfg config.Config, queries []query, s *streams) (_ *run, err error) {
+	progress := newProgress(s)
+	defer progress.done()
+
+	progress.stage("starting Postgres (%s backend)", cfg.Backend)
+	srv, err := startServer(ctx, cfg, s)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := srv.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	db := pgserver.ScratchName("plangate")
+	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
+		return nil, fmt.Errorf("scratch database: %w", err)
+	}
+	defer func() {
+		if derr := pgserver.DropDatabase(context.WithoutCancel(ctx), srv, db); derr != nil && err == nil {
+			err = fmt.Errorf("scratch database: %w", derr)
+		}
+	}()
+
+	progress.stage("seeding (%s)", srv.Describe())
+	start := time.Now()
+	if _, err := seed.Apply(ctx, srv.ConnString(db), cfg.Schema, cfg.Seed, seed.WithProgress(progress.lines())); err != nil {
+		return nil, err
+	}
+	progress.stage("seeded in %s", time.Since(start).Round(100*time.Millisecond))
+
+	r, err := replay.New(ctx, srv.ConnString(db),
+		replay.WithTimeout(time.Duration(cfg.Replay.StatementTimeout)),
+		replay.WithTempFileLimit(cfg.Replay.TempFileLimit),
+		replay.WithSettings(sessionSettings(cfg)),
+		replay.WithWarnings(s.err))
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close(context.WithoutCancel(ctx))
+
+	out := &run{server: srv.Describe(), settings: r.Settings(), postgres: versionString(r.ServerVersion())}
+	for i, q := range replayOrder(queries) {
+		progress.stage("replaying %d/%d %s", i+1, len(queries), q.name)
+		m, err := measureOne(ctx, r, q)
+		if err != nil {
+			return nil, err
+		}
+		out.measurements = append(out.measurements, m)
+	}
+	sort.SliceStable(out.measurements, func(i, j int) bool { return out.measurements[i].name < out.measurements[j].name })
+	return out, nil
+}
+
+// replayOrder puts reads before writes. A rolled-back write leaves index
+// pages split even after the vacuum that follows it, so reads replayed first
+// see the data exactly as seeded, and every write sees the same state from
+// run to run.
+func replayOrder(queries []query) []query {
+	out := append([]query(nil), queries...)
+	sort.SliceStable(out, func(i, j int) bool {
+		return !out[i].id.Kind.Writes() && out[j].id.Kind.Writes()
+	})
+	return out
+}
+
+// sessionSettings are the settings each replay session applies: the
+// server's settings (those that can be set per session) and the pinned
+// parallel-worker count.
+func sessionSettings(cfg config.Config) map[string]string {
+	return serverSettings(cfg)
+}
+
+func measureOne(ctx context.Context, r *replay.Replayer, q query) (measurement, error) {
+	readOnly := q.id.Kind == queryid.KindSelect && !q.id.SelectForUpdate
+	if q.id.Kind == queryid.KindUtility {
+		return measurement{query: q, err: &replay.Error{Kind: replay.ErrorStatement,
+			Message: "not replayed: a utility statement (DDL, VACUUM, SET, ...) cannot run under EXPLAIN ANALYZE"}}, nil
+	}
+	res, err := r.Run(ctx, replay.Query{SQL: q.st.SQL, Params: q.st.Params, ReadOnly: readOnly})
+	if err != nil {
+		return measurement{}, fmt.Errorf("replay %s: %w", q.name, err)
+	}
+	m := measurement{query: q, err: res.Err}
+	doc := res.Explain
+	if doc == nil {
+		doc = res.Estimate
+	}
+	if doc == nil {
+		return m, nil
+	}
+	p, err := plan.Parse(doc)
+	if err != nil {
+		return measurement{}, fmt.Errorf("replay %s: %w", q.name, err)
+	}
+	m.plan = p
+	m.metrics = p.Metrics(r.BlockSize())
+	m.spills = p.Spills(r.BlockSize())
+	return m, nil
+}
+
+func versionString(num int) string {
+	major, minor := num/10000, num%10000
+	if major < 10 {
+		return fmt.Sprintf("%d.%d.%d", major, minor/100, minor%100)
+	}
+	return fmt.Sprintf("%d.%d", major, minor)
+}

@@ -1,0 +1,1 @@
+UPDATE accounts SET score = score + 1 WHERE id <= 10

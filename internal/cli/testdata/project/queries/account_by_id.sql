@@ -1,0 +1,1 @@
+SELECT id, region, score FROM accounts WHERE id = 42

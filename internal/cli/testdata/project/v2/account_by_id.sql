@@ -1,0 +1,1 @@
+SELECT id, region, score FROM accounts WHERE score = 42

@@ -1,0 +1,1 @@
+UPDATE accounts SET score = score + 1

@@ -1,0 +1,2 @@
+-- $1 = 3
+SELECT count(*) FROM accounts WHERE region = $1
