@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the PostgreSQL logs under testdata/pglog/ from a real server.
+# Regenerates the PostgreSQL logs under testdata/pglog/, and the
+# pg_stat_statements export testdata/pgss/pgss.csv, from a real server.
 #
 # It starts a throwaway PostgreSQL cluster (as the postgres user when run as
 # root), listening only on a Unix socket in a temporary directory, so it never
@@ -49,6 +50,7 @@ log_connections = on
 log_disconnections = on
 log_timezone = 'UTC'
 lc_messages = 'C'
+shared_preload_libraries = 'pg_stat_statements'
 EOF
 as_pg "$bindir/pg_ctl" -D "$work/data" -w -l "$work/server.out" start >/dev/null
 
@@ -93,6 +95,15 @@ variant rds '%t:%r:%u@%d:[%p]:'
 # durations again, without the text, when they finish.
 variant custom '%m [%p] %q%u@%d/%a ' log_statement=all
 
+# The statements pg_stat_statements saw over all the variants, exported the
+# way ParsePGSS documents.
+psql <<EOF
+SET log_min_duration_statement = -1;
+SET log_statement = 'none';
+CREATE EXTENSION pg_stat_statements;
+\copy (SELECT queryid, calls, query FROM pg_stat_statements ORDER BY query, queryid) TO '$work/pgss.csv' CSV HEADER
+EOF
+
 # Stop the server so that the logger flushes everything, then keep each
 # variant's stderr log, and one csvlog and jsonlog (the prefix does not apply
 # to them).
@@ -102,4 +113,5 @@ for name in debian userdb pgbadger rds custom; do
 	install -m 644 "$work/log/$name.log" "$out/$name.log"
 done
 install -m 644 "$work/log/debian.csv" "$work/log/debian.json" "$out/"
-echo "wrote $(ls "$out" | wc -l) logs to $out"
+install -m 644 "$work/pgss.csv" "$here/pgss/pgss.csv"
+echo "wrote $(ls "$out" | wc -l) logs to $out and $here/pgss/pgss.csv"
