@@ -34,8 +34,12 @@ type Identity struct {
 	// Fingerprint is pg_query's fingerprint: equal for statements that differ
 	// only in constants, whitespace and comments.
 	Fingerprint string
-	// Normalized is the statement with constants replaced by $n.
+	// Normalized is the statement with constants replaced by $n and
+	// comments removed (they may hold parameter values).
 	Normalized string
+	// Comments are the statement's comments, markers included, in order:
+	// where query names and sqlcommenter tags live.
+	Comments []string
 	// Kind is the statement kind.
 	Kind Kind
 	// SelectForUpdate is set for a SELECT that takes row locks (FOR UPDATE,
@@ -95,11 +99,65 @@ func Identify(sql string) (Identity, error) {
 	if id.Fingerprint, err = pg_query.Fingerprint(sql); err != nil {
 		return Identity{}, syntaxError(err)
 	}
-	if id.Normalized, err = pg_query.Normalize(sql); err != nil {
+	if id.Comments, err = comments(sql); err != nil {
 		return Identity{}, syntaxError(err)
 	}
-	id.Normalized = strings.TrimSpace(id.Normalized)
+	normalized, err := pg_query.Normalize(sql)
+	if err != nil {
+		return Identity{}, syntaxError(err)
+	}
+	if id.Normalized, err = withoutComments(normalized); err != nil {
+		return Identity{}, syntaxError(err)
+	}
 	return id, nil
+}
+
+func commentRanges(sql string) ([][2]int32, error) {
+	scan, err := pg_query.Scan(sql)
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]int32
+	for _, t := range scan.Tokens {
+		if t.Token == pg_query.Token_SQL_COMMENT || t.Token == pg_query.Token_C_COMMENT {
+			out = append(out, [2]int32{t.Start, t.End})
+		}
+	}
+	return out, nil
+}
+
+func comments(sql string) ([]string, error) {
+	ranges, err := commentRanges(sql)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, r := range ranges {
+		out = append(out, sql[r[0]:r[1]])
+	}
+	return out, nil
+}
+
+// withoutComments removes comments and the blank lines they leave.
+func withoutComments(sql string) (string, error) {
+	ranges, err := commentRanges(sql)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	last := int32(0)
+	for _, r := range ranges {
+		b.WriteString(sql[last:r[0]])
+		last = r[1]
+	}
+	b.WriteString(sql[last:])
+	var lines []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if line = strings.TrimRight(line, " \t"); strings.TrimSpace(line) != "" {
+			lines = append(lines, line)
+		}
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n")), nil
 }
 
 func syntaxError(err error) error {

@@ -55,6 +55,19 @@ func TestIdentify_FingerprintIgnoresConstantsAndComments(t *testing.T) {
 	}
 }
 
+func TestIdentify_CommentsLeaveNormalizedText(t *testing.T) {
+	id, err := Identify("-- list page\n-- $1 = 'secret'\nSELECT * FROM t /*route='/api/t'*/ WHERE a = $1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Normalized != "SELECT * FROM t  WHERE a = $1" {
+		t.Errorf("normalized = %q", id.Normalized)
+	}
+	if len(id.Comments) != 3 || id.Comments[2] != "/*route='/api/t'*/" {
+		t.Errorf("comments = %q", id.Comments)
+	}
+}
+
 func TestIdentify_Errors(t *testing.T) {
 	_, err := Identify("SELEC 1")
 	var se *SyntaxError
