@@ -360,6 +360,13 @@ func appendNumeric(b []byte, v *val, typmod int32) ([]byte, error) {
 	if typmod >= 4 {
 		scale = int((typmod - 4) & 0xffff)
 	}
+	switch {
+	case v.kind == kInt && v.i != math.MinInt64:
+		return appendNumericScaled(b, v.i < 0, uint64(abs64(v.i)), 0), nil
+	case v.kind == kFloat && scale >= 0 && scale < len(pow10) && math.Abs(v.f)*float64(pow10[scale]) < 1<<53:
+		u := uint64(math.Round(math.Abs(v.f) * float64(pow10[scale])))
+		return appendNumericScaled(b, v.f < 0, u, scale), nil
+	}
 	var text []byte
 	switch v.kind {
 	case kInt:
@@ -389,6 +396,68 @@ func appendNumeric(b []byte, v *val, typmod int32) ([]byte, error) {
 		b = binary.BigEndian.AppendUint16(b, d)
 	}
 	return b, nil
+}
+
+var pow10 = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+func abs64(i int64) int64 {
+	if i < 0 {
+		return -i
+	}
+	return i
+}
+
+// appendNumericScaled writes the numeric u / 10^scale (negated if neg)
+// without going through text: the common case of a float into a
+// numeric(p, s) column.
+func appendNumericScaled(b []byte, neg bool, u uint64, scale int) []byte {
+	p := pow10[scale]
+	ip, fp := u/p, u%p
+	pad := (4 - scale%4) % 4
+	fp *= pow10[pad]
+	nfrac := (scale + pad) / 4
+	var groups [10]uint16
+	var ig [5]uint16
+	ni := 0
+	for ; ip > 0; ip /= 10000 {
+		ig[ni] = uint16(ip % 10000)
+		ni++
+	}
+	n := 0
+	for i := ni - 1; i >= 0; i-- {
+		groups[n] = ig[i]
+		n++
+	}
+	for i := nfrac - 1; i >= 0; i-- {
+		groups[n+i] = uint16(fp % 10000)
+		fp /= 10000
+	}
+	n += nfrac
+	weight := ni - 1
+	start, end := 0, n
+	for start < end && groups[start] == 0 {
+		start++
+		weight--
+	}
+	for end > start && groups[end-1] == 0 {
+		end--
+	}
+	var sign uint16
+	if neg {
+		sign = 0x4000
+	}
+	if start == end {
+		weight, sign = 0, 0
+	}
+	b = binary.BigEndian.AppendUint32(b, uint32(8+2*(end-start)))
+	b = binary.BigEndian.AppendUint16(b, uint16(end-start))
+	b = binary.BigEndian.AppendUint16(b, uint16(int16(weight)))
+	b = binary.BigEndian.AppendUint16(b, sign)
+	b = binary.BigEndian.AppendUint16(b, uint16(scale))
+	for _, d := range groups[start:end] {
+		b = binary.BigEndian.AppendUint16(b, d)
+	}
+	return b
 }
 
 type numericValue struct {
