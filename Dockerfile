@@ -1,0 +1,34 @@
+# plangate in a container:
+#   docker build -t plangate .
+#   docker run --rm -v "$PWD:/work" -w /work plangate check
+# (add -v /var/run/docker.sock:/var/run/docker.sock for --backend docker).
+#
+# The build needs cgo for pg_query's C parser; the runtime stage is a small
+# Debian holding the binary. Where no registry can be reached, build the
+# base images from Debian packages first (.ci/build-images) and name them:
+#   docker build --build-arg GO_IMAGE=plangate/golang:1.26 \
+#                --build-arg RUNTIME_IMAGE=plangate/debian:bookworm -t plangate .
+ARG GO_IMAGE=golang:1.26-bookworm
+ARG RUNTIME_IMAGE=debian:bookworm-slim
+
+FROM ${GO_IMAGE} AS build
+# Modules come through GOPROXY (--build-arg GOPROXY=... for a private one).
+# Builds that cannot reach one use vendored modules instead: put a vendor
+# directory in the build context (go mod vendor -o <ctx>/vendor) and pass
+# --build-arg GOFLAGS=-mod=vendor.
+ARG GOPROXY
+ARG GOFLAGS
+ENV CGO_ENABLED=1
+WORKDIR /src
+COPY go.mod go.sum ./
+# pg_query's C parser is most of the build time: compile it in a layer that
+# lasts as long as go.sum does.
+RUN case "$GOFLAGS" in *-mod=vendor*) ;; \
+    *) go mod download && go build -trimpath github.com/pganalyze/pg_query_go/v6 ;; esac
+COPY . .
+RUN go build -trimpath -ldflags='-s -w' -o /out/plangate ./cmd/plangate
+
+FROM ${RUNTIME_IMAGE}
+COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
+COPY --from=build /out/plangate /usr/local/bin/plangate
+ENTRYPOINT ["plangate"]
