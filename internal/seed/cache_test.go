@@ -1,0 +1,363 @@
+package seed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/plangate/plangate/internal/pgserver"
+)
+
+// fakeCluster stands in for a seeded cluster where only the cache's file
+// handling is under test.
+func fakeCluster(content string) func(string) error {
+	return func(dir string) error {
+		if err := os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
+			return err
+		}
+		if err := os.Mkdir(filepath.Join(dir, "base"), 0o700); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, "base", "1"), []byte(content), 0o600)
+	}
+}
+
+func TestCache_DataDir(t *testing.T) {
+	ctx := context.Background()
+	var log bytes.Buffer
+	c, err := NewCache(t.TempDir(), WithCacheLog(&log), WithCopyDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "0123456789abcdef0123456789abcdef"
+	builds := 0
+	build := func(dir string) error { builds++; return fakeCluster("seeded")(dir) }
+
+	dir1, hit, err := c.DataDir(ctx, key, build)
+	if err != nil || hit || builds != 1 {
+		t.Fatalf("first DataDir: hit=%v builds=%d err=%v", hit, builds, err)
+	}
+	// A replay changes its copy; the entry stays as built.
+	if err := os.WriteFile(filepath.Join(dir1, "base", "1"), []byte("changed by a replay"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir2, hit, err := c.DataDir(ctx, key, build)
+	if err != nil || !hit || builds != 1 {
+		t.Fatalf("second DataDir: hit=%v builds=%d err=%v", hit, builds, err)
+	}
+	if dir1 == dir2 {
+		t.Errorf("both runs got %s", dir1)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir2, "base", "1")); string(got) != "seeded" {
+		t.Errorf("the copy holds %q: the entry was modified", got)
+	}
+	if info, err := os.Stat(dir2); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("copy mode = %v (%v), want 0700 as the server requires", info.Mode().Perm(), err)
+	}
+	for _, want := range []string{"cache miss: key " + key, "cache hit: key " + key + " at " + c.EntryPath(key)} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+}
+
+func TestCache_DataDirErrors(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, key string
+		build     func(string) error
+		want      string
+	}{
+		{"bad key", "../../etc", fakeCluster(""), `key "../../etc": want 8 to 64 lowercase hex digits`},
+		{"build fails", "aaaaaaaa", func(string) error { return errors.New("initdb: no space left") }, "build key aaaaaaaa: initdb: no space left"},
+		{"build leaves nothing", "bbbbbbbb", func(string) error { return nil }, "left no cluster"},
+		{"server still running", "cccccccc", func(dir string) error {
+			if err := fakeCluster("")(dir); err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("4242\n"), 0o600)
+		}, "left its server running (postmaster.pid: pid 4242)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := c.DataDir(ctx, tt.key, tt.build)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want %q", err, tt.want)
+			}
+			if keyRE.MatchString(tt.key) {
+				if _, err := os.Stat(filepath.Join(c.Dir(), tt.key)); !os.IsNotExist(err) {
+					t.Errorf("a failed build left an entry (%v)", err)
+				}
+			}
+		})
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(c.Dir(), ".build-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("build directories left behind: %v", leftovers)
+	}
+}
+
+func TestCache_Prune(t *testing.T) {
+	ctx := context.Background()
+	c, err := NewCache(t.TempDir(), WithCopyDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"11111111", "22222222", "33333333"}
+	for i, k := range keys {
+		if _, _, err := c.DataDir(ctx, k, fakeCluster(k)); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().Add(time.Duration(i-10) * time.Minute)
+		os.Chtimes(filepath.Join(c.Dir(), k), at, at)
+	}
+	removed, err := c.Prune(ctx, 2)
+	if err != nil || len(removed) != 1 || removed[0] != "11111111" {
+		t.Fatalf("Prune removed %v (%v), want the least recently used", removed, err)
+	}
+	if _, err := os.Stat(c.EntryPath("33333333")); err != nil {
+		t.Error("Prune removed a recent entry")
+	}
+}
+
+func TestCacheKey(t *testing.T) {
+	dir := t.TempDir()
+	schema := write(t, dir, "schema.sql", "CREATE TABLE t (id int);")
+	moved := write(t, t.TempDir(), "renamed.sql", "CREATE TABLE t (id int);")
+	other := write(t, dir, "other.sql", "CREATE TABLE t (id bigint);")
+	spec := mustSpec(t, "version: 1\ntables: {t: {rows: 10, columns: {id: {generator: sequence}}}}\n")
+	spec2 := mustSpec(t, "version: 1\ntables: {t: {rows: 11, columns: {id: {generator: sequence}}}}\n")
+	base := CacheKey{SchemaFiles: []string{schema}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18"}
+	hash := func(k CacheKey) string {
+		t.Helper()
+		h, err := k.Hash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	want := hash(base)
+	if len(want) != 32 || !keyRE.MatchString(want) {
+		t.Fatalf("key %q is not 32 hex digits", want)
+	}
+	same := map[string]CacheKey{
+		"same inputs":         base,
+		"schema file moved":   {SchemaFiles: []string{moved}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18"},
+		"scale 0 counts as 1": {SchemaFiles: []string{schema}, Spec: spec, Scale: 0, Seed: 1, PostgresVersion: "15.18"},
+	}
+	for name, k := range same {
+		if got := hash(k); got != want {
+			t.Errorf("%s: key %s, want %s", name, got, want)
+		}
+	}
+	differ := map[string]CacheKey{
+		"schema content":   {SchemaFiles: []string{other}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18"},
+		"spec":             {SchemaFiles: []string{schema}, Spec: spec2, Scale: 1, Seed: 1, PostgresVersion: "15.18"},
+		"scale":            {SchemaFiles: []string{schema}, Spec: spec, Scale: 0.5, Seed: 1, PostgresVersion: "15.18"},
+		"seed":             {SchemaFiles: []string{schema}, Spec: spec, Scale: 1, Seed: 2, PostgresVersion: "15.18"},
+		"postgres version": {SchemaFiles: []string{schema}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "16.4"},
+		"seed files":       {SchemaFiles: []string{schema}, SeedFiles: []string{other}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18"},
+		"extra":            {SchemaFiles: []string{schema}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18", Extra: []string{"locale=C"}},
+		"schema as seed":   {SeedFiles: []string{schema}, Spec: spec, Scale: 1, Seed: 1, PostgresVersion: "15.18"},
+	}
+	for name, k := range differ {
+		if got := hash(k); got == want {
+			t.Errorf("%s changed but the key did not", name)
+		}
+	}
+	if _, err := (CacheKey{Spec: spec}).Hash(); err == nil {
+		t.Error("a key without the PostgreSQL version")
+	}
+	if _, err := (CacheKey{SchemaFiles: []string{filepath.Join(dir, "nope.sql")}, PostgresVersion: "15"}).Hash(); err == nil {
+		t.Error("a key from a missing schema file")
+	}
+}
+
+// TestCache_SeededCluster seeds a real cluster through the cache, then
+// starts servers on copies: the second run is a hit, sees the same data,
+// and what the first run changed in its copy is not in the cache.
+func TestCache_SeededCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts clusters")
+	}
+	ctx := context.Background()
+	bin, err := pgserver.FindBinaries(ctx, "")
+	if err != nil {
+		t.Skip(err)
+	}
+	cacheDir := serverReadableDir(t)
+	c, err := NewCache(cacheDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := mustSpec(t, shopSpec)
+	key, err := CacheKey{Spec: spec, Seed: spec.Seed, PostgresVersion: bin.Version, Extra: []string{shopSchema}}.Hash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]string
+	builds := 0
+	build := func(dataDir string) error {
+		builds++
+		cl := startCluster(t, bin, dataDir, true)
+		defer cl.stop(t)
+		conn := connect(t, cl.dsn)
+		if _, err := conn.Exec(ctx, shopSchema); err != nil {
+			return err
+		}
+		if _, err := Generate(ctx, cl.dsn, spec); err != nil {
+			return err
+		}
+		want = checksums(t, cl.dsn, "customers", "orders", "items")
+		return nil
+	}
+
+	dir, hit, err := c.DataDir(ctx, key, build)
+	if err != nil || hit {
+		t.Fatalf("first run: hit=%v, %v", hit, err)
+	}
+	cl := startCluster(t, bin, dir, false)
+	if got := checksums(t, cl.dsn, "customers", "orders", "items"); !equalMaps(got, want) {
+		t.Errorf("first copy: %v, seeded %v", got, want)
+	}
+	if _, err := connect(t, cl.dsn).Exec(ctx, "TRUNCATE items"); err != nil {
+		t.Fatal(err)
+	}
+	cl.stop(t)
+	os.RemoveAll(dir)
+
+	start := time.Now()
+	dir, hit, err = c.DataDir(ctx, key, build)
+	if err != nil || !hit || builds != 1 {
+		t.Fatalf("second run: hit=%v builds=%d, %v", hit, builds, err)
+	}
+	defer os.RemoveAll(dir)
+	cl = startCluster(t, bin, dir, false)
+	defer cl.stop(t)
+	t.Logf("warm start (copy and server start): %s", time.Since(start))
+	if got := checksums(t, cl.dsn, "customers", "orders", "items"); !equalMaps(got, want) {
+		t.Errorf("second copy: %v, seeded %v", got, want)
+	}
+	// The planner statistics came along with the data.
+	if n := queryFloat(t, connect(t, cl.dsn), `SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`); n == 0 {
+		t.Error("no statistics in the cached cluster")
+	}
+}
+
+// serverReadableDir returns a temporary directory the server's user can
+// reach when tests run as root.
+func serverReadableDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(d) == os.TempDir() {
+			break
+		}
+	}
+	return dir
+}
+
+// cluster is a server started on a given data directory: the little the
+// cache needs from a local backend that can start from an existing data
+// directory.
+type cluster struct {
+	dsn string
+	cmd *exec.Cmd
+}
+
+func startCluster(t *testing.T, bin pgserver.Binaries, dataDir string, initdb bool) *cluster {
+	t.Helper()
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Skip("running as root without a postgres user")
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(dataDir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(name string, args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(bin.Dir, name), args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+		cmd.Dir = "/"
+		return cmd
+	}
+	if initdb {
+		if out, err := run("initdb", "-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
+			t.Fatalf("initdb: %v: %s", err, out)
+		}
+	}
+	sockets := serverReadableDir(t)
+	if err := os.Chmod(sockets, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := run("postgres", "-D", dataDir, "-p", strconv.Itoa(port), "-k", sockets, "-c", "listen_addresses=",
+		"-c", "fsync=off", "-c", "autovacuum=off", "-c", "log_min_messages=warning")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	q := url.Values{"host": {sockets}, "port": {strconv.Itoa(port)}, "user": {"postgres"}}
+	cl := &cluster{dsn: "postgres:///postgres?" + q.Encode(), cmd: cmd}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		conn, err := pgx.Connect(context.Background(), cl.dsn)
+		if err == nil {
+			conn.Close(context.Background())
+			return cl
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("postgres not ready: %v\n%s", err, logs.String())
+		}
+	}
+}
+
+// stop shuts the server down the fast way, which ends with a checkpoint:
+// the data directory is consistent afterwards.
+func (c *cluster) stop(t *testing.T) {
+	if c.cmd == nil {
+		return
+	}
+	c.cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+		t.Error("postgres did not stop in 30s")
+	}
+	c.cmd = nil
+}
