@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -17,7 +20,11 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"plangate": func() {
-			os.Exit(Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+			// As cmd/plangate does.
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := Main(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
 		},
 	})
 }
@@ -28,12 +35,25 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/scripts",
 		Setup: func(env *testscript.Env) error {
+			// Under root the local backend runs postgres as an unprivileged
+			// user, which must reach the script's TMPDIR ($WORK/.tmp).
+			for _, dir := range []string{filepath.Dir(env.WorkDir), env.WorkDir, filepath.Join(env.WorkDir, ".tmp")} {
+				if err := os.Chmod(dir, 0o755); err != nil {
+					return err
+				}
+			}
 			return os.CopyFS(env.WorkDir, os.DirFS("testdata/project"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"errline":  cmdErrline,
-			"jq-like":  cmdQueryStatus,
-			"busyport": cmdBusyPort,
+			"errline":   cmdErrline,
+			"jq-like":   cmdQueryStatus,
+			"busyport":  cmdBusyPort,
+			"leftovers": cmdLeftovers,
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				time.Sleep(d)
+			},
 		},
 		RequireExplicitExec: true,
 	})
@@ -112,5 +132,24 @@ func cmdBusyPort(ts *testscript.TestScript, neg bool, args []string) {
 	body := fmt.Sprintf("version: 1\nschema: [schema.sql]\nbackend: local\npostgres:\n  port: %d\n", port)
 	if err := os.WriteFile(filepath.Join(ts.Getenv("WORK"), args[0]), []byte(body), 0o644); err != nil {
 		ts.Fatalf("%v", err)
+	}
+}
+
+// leftovers: with !, no cluster directory is left in $WORK/.tmp and no
+// postgres process runs from one.
+func cmdLeftovers(ts *testscript.TestScript, neg bool, args []string) {
+	tmp := filepath.Join(ts.Getenv("WORK"), ".tmp")
+	dirs, _ := filepath.Glob(filepath.Join(tmp, "plangate-pg-*"))
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var running []string
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(cmdline), tmp) {
+			running = append(running, strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+	found := len(dirs) > 0 || len(running) > 0
+	if found != !neg {
+		ts.Fatalf("leftovers: directories %v, processes %v", dirs, running)
 	}
 }

@@ -243,47 +243,61 @@ func (r *Replayer) estimateOptions() string {
 
 // explain runs EXPLAIN (options) q in a transaction that is rolled back. A
 // statement error is returned as *Error; a dead connection as error.
+//
+// BEGIN, the EXPLAIN and ROLLBACK go to the server in one round trip.
 func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte, *Error, error) {
 	begin := "BEGIN"
 	if q.ReadOnly {
 		begin = "BEGIN READ ONLY"
 	}
-	if _, err := r.conn.Exec(ctx, begin); err != nil {
-		return nil, nil, fmt.Errorf("replay: %w", err)
-	}
-	out, stmtErr := r.exec(ctx, "EXPLAIN ("+options+") "+q.SQL, q.Params)
-	// The rollback must happen even when ctx was cancelled mid-statement.
-	if _, err := r.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
-		return nil, nil, fmt.Errorf("replay: rollback: %w", err)
-	}
-	if ctx.Err() != nil {
-		return nil, nil, ctx.Err()
-	}
-	return out, stmtErr, nil
-}
-
-func (r *Replayer) exec(ctx context.Context, sql string, params []capture.Param) ([]byte, *Error) {
-	values := make([][]byte, len(params))
-	for i, p := range params {
+	values := make([][]byte, len(q.Params))
+	for i, p := range q.Params {
 		if !p.Null {
 			values[i] = []byte(p.Value)
 		}
 	}
+	batch := &pgconn.Batch{}
+	batch.ExecParams(begin, nil, nil, nil, nil)
 	// Parameters go as text with unspecified types, as a driver sends them:
 	// the server infers each type from the statement.
-	res := r.conn.PgConn().ExecParams(ctx, sql, values, nil, nil, nil).Read()
-	if res.Err != nil {
-		return nil, classify(res.Err)
+	batch.ExecParams("EXPLAIN ("+options+") "+q.SQL, values, nil, nil, nil)
+	batch.ExecParams("ROLLBACK", nil, nil, nil, nil)
+	results, err := r.conn.PgConn().ExecBatch(ctx, batch).ReadAll()
+	if ctx.Err() != nil {
+		r.rollback()
+		return nil, nil, ctx.Err()
 	}
-	if len(res.Rows) == 0 || len(res.Rows[0]) == 0 {
-		return nil, &Error{Kind: ErrorStatement, Message: "EXPLAIN returned no plan"}
+	var pe *pgconn.PgError
+	if err != nil && !errors.As(err, &pe) {
+		return nil, nil, fmt.Errorf("replay: %w", err)
+	}
+	// After an error the server skipped the ROLLBACK: the transaction is
+	// still open, aborted.
+	if r.conn.PgConn().TxStatus() != 'I' {
+		if err := r.rollback(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err != nil {
+		return nil, classify(err), nil
+	}
+	if len(results) != 3 || len(results[1].Rows) == 0 {
+		return nil, &Error{Kind: ErrorStatement, Message: "EXPLAIN returned no plan"}, nil
 	}
 	var b strings.Builder
-	for _, row := range res.Rows {
+	for _, row := range results[1].Rows {
 		b.Write(row[0])
 		b.WriteByte('\n')
 	}
-	return []byte(b.String()), nil
+	return []byte(b.String()), nil, nil
+}
+
+// rollback ends an open transaction, even when the replay's ctx is done.
+func (r *Replayer) rollback() error {
+	if _, err := r.conn.Exec(context.Background(), "ROLLBACK"); err != nil {
+		return fmt.Errorf("replay: rollback: %w", err)
+	}
+	return nil
 }
 
 func classify(err error) *Error {
