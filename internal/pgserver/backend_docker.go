@@ -31,12 +31,18 @@ import (
 // DefaultDockerImage is the image StartDocker runs unless told otherwise.
 const DefaultDockerImage = "postgres:17"
 
-// DockerLabel marks every container StartDocker creates, so that leftovers
-// of a killed process can be found: docker ps -a --filter label=org.plangate.backend.
+// DockerLabel marks every container StartDocker creates, so that those of a
+// killed process (when the reaper is off) can be found and removed:
+//
+//	docker rm -f -v $(docker ps -aq --filter label=org.plangate.backend)
 const DockerLabel = "org.plangate.backend"
 
 // dockerInstanceLabel tells one StartDocker's container from another's.
 const dockerInstanceLabel = "org.plangate.instance"
+
+// dockerReadyTimeout bounds a start, image pulls excepted: initdb and the
+// init restart take seconds, more on a loaded CI machine.
+const dockerReadyTimeout = 2 * time.Minute
 
 // DockerOption configures StartDocker.
 type DockerOption func(*dockerConfig)
@@ -45,7 +51,6 @@ type dockerConfig struct {
 	image    string
 	settings Settings
 	reaper   *bool // nil: decide from the environment and the engine
-	ready    time.Duration
 	log      io.Writer
 }
 
@@ -99,8 +104,8 @@ type docker struct {
 // StartDocker starts PostgreSQL in a container and waits until it accepts
 // connections. The container is removed by Close, on any error, and as soon
 // as ctx is done, so that Ctrl-C never leaves one behind.
-func StartDocker(ctx context.Context, opts ...DockerOption) (_ Server, err error) {
-	cfg := dockerConfig{image: DefaultDockerImage, ready: 2 * time.Minute, log: io.Discard}
+func StartDocker(ctx context.Context, opts ...DockerOption) (Server, error) {
+	cfg := dockerConfig{image: DefaultDockerImage, log: io.Discard}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -142,10 +147,10 @@ func StartDocker(ctx context.Context, opts ...DockerOption) (_ Server, err error
 		testcontainers.WithCmd(append([]string{"postgres"}, args...)...),
 		testcontainers.WithLabels(map[string]string{DockerLabel: "docker", dockerInstanceLabel: d.instance}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hc.ShmSize = shm }),
-		testcontainers.WithWaitStrategyAndDeadline(cfg.ready, wait.ForMappedPort("5432/tcp")),
+		testcontainers.WithWaitStrategyAndDeadline(dockerReadyTimeout, wait.ForMappedPort("5432/tcp")),
 	)
 	if err == nil {
-		err = d.waitReady(ctx, time.Now().Add(cfg.ready))
+		err = d.waitReady(ctx, time.Now().Add(dockerReadyTimeout))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -433,8 +438,11 @@ func dockerSettleReaper(ctx context.Context, cli *client.Client, want *bool) err
 	r.Lock()
 	defer r.Unlock()
 	if r.settled {
-		if want != nil && *want == r.off {
-			return fmt.Errorf("docker: the reaper is already %s in this process", map[bool]string{true: "off", false: "on"}[r.off])
+		switch {
+		case want != nil && *want && r.off:
+			return errors.New("docker: the reaper was turned off earlier in this process and cannot be turned on again")
+		case want != nil && !*want && !r.off:
+			return errors.New("docker: the reaper was turned on earlier in this process and cannot be turned off again")
 		}
 		return nil
 	}
@@ -459,7 +467,7 @@ func dockerSettleReaper(ctx context.Context, cli *client.Client, want *bool) err
 	tcOff := testcontainers.ReadConfig().RyukDisabled
 	switch {
 	case off && !tcOff:
-		return fmt.Errorf("docker: testcontainers already started its reaper in this process; set %s=true to run without it", ryukDisabledEnv)
+		return fmt.Errorf("docker: testcontainers settled on its reaper earlier in this process; set %s=true to run without it", ryukDisabledEnv)
 	case !off && !tcOff:
 		if err := dockerEnsureImage(ctx, cli, dockerHubPrefixed(testcontainers.ReaperDefaultImage)); err != nil {
 			return fmt.Errorf("docker: reaper image %s cannot be pulled (%v): set %s=true to run without it",
