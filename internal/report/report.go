@@ -27,7 +27,8 @@ type Meta struct {
 type Option func(*options)
 
 type options struct {
-	color bool
+	color   bool
+	sources map[string]string // query name -> "path" or "path:line"; see WithSources
 }
 
 // WithColor turns ANSI colours on or off in the text format (other formats
@@ -43,6 +44,8 @@ var writers = map[string]writer{
 	"text":     writeText,
 	"markdown": writeMarkdown,
 	"json":     writeJSON,
+	"junit":    writeJUnit,
+	"sarif":    writeSARIF,
 }
 
 // Formats returns the names of the formats Write knows, sorted.

@@ -143,6 +143,8 @@ func TestWrite_Golden(t *testing.T) {
 		{file: "report.color.txt", format: "text", opts: []Option{WithColor(true)}},
 		{file: "report.md", format: "markdown"},
 		{file: "report.json", format: "json"},
+		{file: "report.junit.xml", format: "junit", opts: []Option{WithSources(testSources)}},
+		{file: "report.sarif.json", format: "sarif", opts: []Option{WithSources(testSources)}},
 	}
 	for _, c := range cases {
 		for _, f := range formats {
@@ -234,7 +236,7 @@ func TestWrite_JSONContract(t *testing.T) {
 func TestWrite_UnknownFormat(t *testing.T) {
 	var buf bytes.Buffer
 	err := Write(&buf, "xml", mixedReport(), Meta{})
-	want := `report: unknown format "xml" (known: json, markdown, text)`
+	want := `report: unknown format "xml" (known: json, junit, markdown, sarif, text)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}

@@ -1,0 +1,332 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/plangate/plangate/internal/gate"
+)
+
+// The SARIF report (Static Analysis Results Interchange Format 2.1.0) lets
+// code scanning tools such as GitHub's show regressions as alerts: one rule
+// per metric (plus one for queries that fail to run), one result per failing
+// finding, located at the query's source file when WithSources gives it and
+// at the baseline file otherwise.
+
+// SARIFVersion is the version of the SARIF format the sarif report follows.
+const SARIFVersion = "2.1.0"
+
+// sarifSchema is where the SARIF 2.1.0 JSON schema is published.
+const sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+
+// ruleQueryError is the rule of results about queries that could not run.
+const ruleQueryError = "query_error"
+
+// WithSources gives the source of each query, by query name, as
+// capture.Statement.Source has it: "path" or "path:line". The junit report
+// names the file of each testcase and the sarif report locates each result
+// there; other formats ignore it. Relative paths are kept relative, as code
+// scanning resolves them against the repository's root.
+func WithSources(sources map[string]string) Option {
+	return func(o *options) { o.sources = sources }
+}
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool       sarifTool      `json:"tool"`
+	Results    []sarifResult  `json:"results"`
+	Properties map[string]any `json:"properties,omitempty"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifRule struct {
+	ID                   string            `json:"id"`
+	Name                 string            `json:"name"`
+	ShortDescription     sarifText         `json:"shortDescription"`
+	FullDescription      sarifText         `json:"fullDescription"`
+	Help                 sarifHelp         `json:"help"`
+	DefaultConfiguration sarifRuleConfig   `json:"defaultConfiguration"`
+	Properties           sarifRuleProperty `json:"properties"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifHelp struct {
+	Text     string `json:"text"`
+	Markdown string `json:"markdown"`
+}
+
+type sarifRuleConfig struct {
+	Level string `json:"level"`
+}
+
+type sarifRuleProperty struct {
+	Tags []string `json:"tags"`
+}
+
+type sarifResult struct {
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	Properties          map[string]any    `json:"properties"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
+}
+
+type sarifRegion struct {
+	StartLine int `json:"startLine"`
+}
+
+// sarifRuleText is what each rule says: a title, what it means, what to do.
+var sarifRuleText = map[string][2]string{
+	gate.MetricTotalCost: {"Planner cost regressed",
+		"The planner's estimated total cost of the query grew past its threshold: usually a plan change (an index no longer used, another join method) or more rows to read."},
+	gate.MetricTempWrittenBytes: {"Query spills to temporary files",
+		"The query writes more temporary files than before: a sort, hash or aggregate no longer fits in work_mem. On production data such spills can fill the disk."},
+	gate.MetricTempReadBytes: {"Query reads back temporary files",
+		"The query reads more temporary files than before: a sort, hash or aggregate spilled to disk."},
+	gate.MetricSharedBlocks: {"Buffers touched regressed",
+		"The query touches more shared buffers (blocks hit and read) than before: it reads more of a table or an index, often because an index is no longer used or partitions are no longer pruned."},
+	gate.MetricWALBytes: {"WAL volume regressed",
+		"The statement generates more write-ahead log than before or than its budget: large unbatched writes strain replication and can fill the disk."},
+	gate.MetricRows: {"Rows touched regressed",
+		"The statement returns or changes more rows than before or than its budget: unbatched bulk writes hold locks and bloat tables."},
+	gate.MetricMaxRowMisestimate: {"Row estimates are far off",
+		"The planner's row estimates are off by a larger factor than before: stale statistics or correlated columns lead to bad join and scan choices."},
+	gate.MetricQueryCount: {"More queries per test or endpoint",
+		"A test or endpoint runs more queries than before: an N+1 pattern multiplies load when the database is slow."},
+	gate.MetricExecutionMS: {"Execution time regressed",
+		"The query's execution time grew past its threshold. Wall-clock times vary between runs; check that the change is repeatable."},
+	gate.MetricPlanningMS: {"Planning time regressed",
+		"The query's planning time grew past its threshold. Wall-clock times vary between runs; check that the change is repeatable."},
+	ruleQueryError: {"Query fails to run",
+		"The query could not be measured: it failed, ran past statement_timeout or exceeded temp_file_limit. On production data it would fail or exhaust the server the same way."},
+}
+
+func writeSARIF(w io.Writer, r gate.Report, meta Meta, o options) error {
+	// The rules are those the results use, in metric order, so that a
+	// report's rules and their indexes are stable.
+	var ruleIDs []string
+	for _, res := range r.Queries {
+		for _, id := range sarifRuleIDs(res) {
+			if !slices.Contains(ruleIDs, id) {
+				ruleIDs = append(ruleIDs, id)
+			}
+		}
+	}
+	gate.SortMetrics(ruleIDs)
+	rules := make([]sarifRule, 0, len(ruleIDs))
+	for _, id := range ruleIDs {
+		rules = append(rules, sarifRuleFor(id))
+	}
+
+	results := []sarifResult{}
+	for _, res := range r.Queries {
+		loc := sarifLocationFor(o.sources[res.Name], meta.Baseline)
+		if res.Status == gate.StatusError {
+			msg := "the query could not be measured"
+			if res.Current != nil && res.Current.Error != "" {
+				msg = res.Current.Error
+			}
+			results = append(results, sarifResult{
+				RuleID:              ruleQueryError,
+				RuleIndex:           slices.Index(ruleIDs, ruleQueryError),
+				Level:               "error",
+				Message:             sarifText{Text: res.Name + ": " + msg},
+				Locations:           loc,
+				PartialFingerprints: sarifFingerprint(res.Name, ruleQueryError),
+				Properties:          map[string]any{"query": res.Name, "status": string(res.Status)},
+			})
+		}
+		for _, f := range res.Findings {
+			if f.Severity != gate.SeverityFail {
+				continue
+			}
+			props := map[string]any{
+				"query":    res.Name,
+				"status":   string(res.Status),
+				"metric":   f.Metric,
+				"baseline": f.Baseline,
+				"current":  f.Current,
+			}
+			if f.Limit != 0 {
+				props["limit"] = f.Limit
+			}
+			results = append(results, sarifResult{
+				RuleID:              f.Metric,
+				RuleIndex:           slices.Index(ruleIDs, f.Metric),
+				Level:               "error",
+				Message:             sarifText{Text: res.Name + ": " + f.Message},
+				Locations:           loc,
+				PartialFingerprints: sarifFingerprint(res.Name, f.Metric),
+				Properties:          props,
+			})
+		}
+	}
+
+	props := map[string]any{"verdict": string(r.Verdict)}
+	if meta.Postgres != "" {
+		props["postgres"] = meta.Postgres
+	}
+	if meta.Backend != "" {
+		props["backend"] = meta.Backend
+	}
+	if meta.Baseline != "" {
+		props["baseline"] = meta.Baseline
+	}
+	doc := sarifLog{
+		Schema:  sarifSchema,
+		Version: SARIFVersion,
+		Runs: []sarifRun{{
+			Tool: sarifTool{Driver: sarifDriver{
+				Name:           "plangate",
+				Version:        meta.Version,
+				InformationURI: "https://github.com/plangate/plangate",
+				Rules:          rules,
+			}},
+			Results:    results,
+			Properties: props,
+		}},
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// sarifRuleIDs returns the rules a query's results fall under.
+func sarifRuleIDs(res gate.Result) []string {
+	var ids []string
+	if res.Status == gate.StatusError {
+		ids = append(ids, ruleQueryError)
+	}
+	for _, f := range res.Findings {
+		if f.Severity == gate.SeverityFail {
+			ids = append(ids, f.Metric)
+		}
+	}
+	return ids
+}
+
+func sarifRuleFor(id string) sarifRule {
+	text, ok := sarifRuleText[id]
+	if !ok {
+		text = [2]string{"Metric " + id + " regressed", "The metric " + id + " grew past its threshold against the baseline."}
+	}
+	tags := []string{"performance", "postgresql"}
+	if id != ruleQueryError {
+		tags = append(tags, "plan-regression")
+	}
+	return sarifRule{
+		ID:               id,
+		Name:             sarifRuleName(id),
+		ShortDescription: sarifText{Text: text[0]},
+		FullDescription:  sarifText{Text: text[1]},
+		Help: sarifHelp{
+			Text:     text[1] + " " + rerecordHint,
+			Markdown: text[1] + "\n\n" + rerecordHint,
+		},
+		DefaultConfiguration: sarifRuleConfig{Level: "error"},
+		Properties:           sarifRuleProperty{Tags: tags},
+	}
+}
+
+// sarifRuleName turns a rule id into the PascalCase name SARIF suggests:
+// temp_written_bytes is TempWrittenBytes.
+func sarifRuleName(id string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(id, "_") {
+		if part == "" {
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// sarifFingerprint identifies a result across commits by what it is about
+// (query and rule), not by where the query's text happens to be.
+func sarifFingerprint(query, rule string) map[string]string {
+	return map[string]string{"plangateQuery/v1": query + "/" + rule}
+}
+
+// sarifLocationFor locates a result at source, else at the baseline file,
+// else nowhere.
+func sarifLocationFor(source, baselinePath string) []sarifLocation {
+	path, line, ok := splitSource(source)
+	if !ok {
+		if baselinePath == "" {
+			return nil
+		}
+		path, line = baselinePath, 1
+	}
+	art := sarifArtifact{URI: sarifURI(path)}
+	if !filepath.IsAbs(path) {
+		art.URIBaseID = "%SRCROOT%"
+	}
+	return []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: art, Region: &sarifRegion{StartLine: line}}}}
+}
+
+// sarifURI renders a path as a URI reference: relative paths stay relative,
+// absolute ones become file URIs.
+func sarifURI(path string) string {
+	u := url.URL{Path: filepath.ToSlash(path)}
+	if filepath.IsAbs(path) {
+		u.Scheme = "file"
+		if !strings.HasPrefix(u.Path, "/") {
+			u.Path = "/" + u.Path
+		}
+	}
+	return u.String()
+}
+
+// splitSource splits "path:line" into its path and line; a source without
+// a line is at line 1. It reports false for an empty source.
+func splitSource(source string) (path string, line int, ok bool) {
+	if source == "" {
+		return "", 0, false
+	}
+	if i := strings.LastIndexByte(source, ':'); i > 0 {
+		if n, err := strconv.Atoi(source[i+1:]); err == nil && n > 0 {
+			return source[:i], n, true
+		}
+	}
+	return source, 1, true
+}
