@@ -186,6 +186,147 @@ func TestMetrics(t *testing.T) {
 			},
 		},
 		{
+			fixture: "hash_join_memory",
+			want: Metrics{
+				MetricTotalCost: 5974.22, MetricRows: 200000, MetricSharedBlocks: 3199,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 44.013, MetricPlanningMS: 0.609,
+			},
+		},
+		{
+			fixture: "hashagg_memory",
+			want: Metrics{
+				MetricTotalCost: 7375, MetricRows: 10000, MetricSharedBlocks: 3125,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 2, MetricExecutionMS: 51.18, MetricPlanningMS: 0.34,
+			},
+		},
+		{
+			fixture: "index_scan_lost",
+			want: Metrics{
+				MetricTotalCost: 6125, MetricRows: 1, MetricSharedBlocks: 3125,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1000, MetricExecutionMS: 15.872, MetricPlanningMS: 0.37,
+			},
+		},
+		{
+			// A third condition on the correlated columns: planned 1 row, got 1000.
+			fixture: "misestimate_correlated",
+			want: Metrics{
+				MetricTotalCost: 2935, MetricRows: 1000, MetricSharedBlocks: 935,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1000, MetricExecutionMS: 4.331, MetricPlanningMS: 0.315,
+			},
+		},
+		{
+			fixture: "nested_loop_hashed",
+			want: Metrics{
+				MetricTotalCost: 5965.09, MetricRows: 15567, MetricSharedBlocks: 3199,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 15646.0 / 15567, MetricExecutionMS: 18.271, MetricPlanningMS: 0.6,
+			},
+		},
+		{
+			// The inner Index Scan runs 15567 times, one row each, as planned.
+			fixture: "nested_loop_many",
+			want: Metrics{
+				MetricTotalCost: 10773.83, MetricRows: 15567, MetricSharedBlocks: 49826,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 15646.0 / 15567, MetricExecutionMS: 28.293, MetricPlanningMS: 0.469,
+			},
+		},
+		{
+			fixture: "nested_loop_small_hashed",
+			want: Metrics{
+				MetricTotalCost: 5659.71, MetricRows: 800, MetricSharedBlocks: 3128,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 22.6, MetricPlanningMS: 0.557,
+			},
+		},
+		{
+			// No pruning: every partition scanned; events_2024_03 planned 62 rows, got 5600.
+			fixture: "partition_cast",
+			want: Metrics{
+				MetricTotalCost: 1599.12, MetricRows: 3, MetricSharedBlocks: 386,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 5600.0 / 62, MetricExecutionMS: 4.913, MetricPlanningMS: 0.603,
+			},
+		},
+		{
+			fixture: "partition_literal",
+			want: Metrics{
+				MetricTotalCost: 272.71, MetricRows: 3, MetricSharedBlocks: 85,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 1.356, MetricPlanningMS: 0.465,
+			},
+		},
+		{
+			fixture: "readings_single",
+			want: Metrics{
+				MetricTotalCost: 2185, MetricRows: 1000, MetricSharedBlocks: 935,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1000.0 / 967, MetricExecutionMS: 3.984, MetricPlanningMS: 0.276,
+			},
+		},
+		{
+			fixture: "seq_scan_filter_selective",
+			want: Metrics{
+				MetricTotalCost: 5625, MetricRows: 198, MetricSharedBlocks: 3125,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 201.0 / 198, MetricExecutionMS: 14.763, MetricPlanningMS: 0.239,
+			},
+		},
+		{
+			fixture: "small_index_scan",
+			want: Metrics{
+				MetricTotalCost: 8.29, MetricRows: 1, MetricSharedBlocks: 3,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 0.052, MetricPlanningMS: 0.342,
+			},
+		},
+		{
+			fixture: "small_seq_scan",
+			want: Metrics{
+				MetricTotalCost: 43, MetricRows: 1, MetricSharedBlocks: 13,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 10, MetricExecutionMS: 0.135, MetricPlanningMS: 0.247,
+			},
+		},
+		{
+			fixture: "sort_memory",
+			want: Metrics{
+				MetricTotalCost: 23234.64, MetricRows: 200000, MetricSharedBlocks: 3131,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 331.754, MetricPlanningMS: 0.403,
+			},
+		},
+		{
+			fixture: "sort_small_spill",
+			want: Metrics{
+				MetricTotalCost: 5738.65, MetricRows: 4000, MetricSharedBlocks: 2211,
+				MetricTempWrittenBytes: 93 * bs, MetricTempReadBytes: 83 * bs, MetricWALBytes: 0,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 12.239, MetricPlanningMS: 0.338,
+			},
+		},
+		{
+			// All 200000 rows updated.
+			fixture: "update_all",
+			want: Metrics{
+				MetricTotalCost: 5125, MetricRows: 200000, MetricSharedBlocks: 2.018801e+06,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 1.06336605e+08,
+				MetricMaxRowMisestimate: 1, MetricExecutionMS: 887.619, MetricPlanningMS: 0.194,
+			},
+		},
+		{
+			// 101121 rows updated, 64 MB of WAL.
+			fixture: "update_bulk",
+			want: Metrics{
+				MetricTotalCost: 5625, MetricRows: 101121, MetricSharedBlocks: 1.025204e+06,
+				MetricTempWrittenBytes: 0, MetricTempReadBytes: 0, MetricWALBytes: 6.6795253e+07,
+				MetricMaxRowMisestimate: 101940.0 / 101121, MetricExecutionMS: 554.897, MetricPlanningMS: 0.23,
+			},
+		},
+		{
 			fixture: "estimate_only",
 			want:    Metrics{MetricTotalCost: 7527.89},
 		},

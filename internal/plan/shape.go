@@ -36,13 +36,7 @@ func (n *Node) shapeLine() string {
 	case n.ParentRelationship != "":
 		b.WriteString(n.ParentRelationship + ": ")
 	}
-	b.WriteString(n.Label())
-	if n.IndexName != "" && n.NodeType != "Bitmap Index Scan" {
-		b.WriteString(" using " + n.IndexName)
-	}
-	if t := n.target(); t != "" {
-		b.WriteString(" on " + t)
-	}
+	b.WriteString(n.Name())
 	var props []string
 	add := func(key, value string) {
 		if value != "" {
