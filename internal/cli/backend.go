@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -50,9 +51,30 @@ func startLocal(ctx context.Context, cfg config.Config) (pgserver.Server, error)
 }
 
 func startDocker(ctx context.Context, cfg config.Config) (pgserver.Server, error) {
-	return nil, fmt.Errorf("backend docker: not available in this build: use --backend local or --backend dsn")
+	srv, err := pgserver.StartDocker(ctx,
+		pgserver.WithImage(cfg.Postgres.Image),
+		pgserver.WithDockerSettings(serverSettings(cfg)))
+	if err != nil {
+		return nil, err
+	}
+	return srv, nil
 }
 
+// startAuto prefers a container when an engine answers, and falls back to a
+// local cluster when the container cannot be had (no engine, or an image that
+// is neither on the engine nor pullable) and PostgreSQL is installed here.
 func startAuto(ctx context.Context, cfg config.Config, s *streams) (pgserver.Server, error) {
+	if !pgserver.DockerAvailable(ctx) {
+		return startLocal(ctx, cfg)
+	}
+	srv, err := startDocker(ctx, cfg)
+	var unavailable *pgserver.ImageUnavailableError
+	if err == nil || !errors.As(err, &unavailable) {
+		return srv, err
+	}
+	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
+		return nil, err
+	}
+	fmt.Fprintf(s.err, "plangate: image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)\n", unavailable.Image)
 	return startLocal(ctx, cfg)
 }
