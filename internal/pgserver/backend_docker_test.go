@@ -76,6 +76,17 @@ func TestStartDocker_SettingsQueryAndClose(t *testing.T) {
 	t.Logf("%s ready in %s", srv.Describe(), time.Since(start).Round(time.Millisecond))
 	id := srv.(*docker).ctr.GetContainerID()
 	t.Cleanup(func() { srv.Close(ctx) })
+	cli := testDockerClient(t)
+	inspect, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var volumes []string
+	for _, m := range inspect.Container.Mounts {
+		if m.Type == "volume" {
+			volumes = append(volumes, m.Name)
+		}
+	}
 
 	if !strings.HasPrefix(srv.ConnString("app"), "postgres://postgres:") ||
 		!strings.Contains(srv.ConnString("app"), "/app?") {
@@ -115,6 +126,11 @@ func TestStartDocker_SettingsQueryAndClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitContainerGone(t, id, 0)
+	for _, v := range volumes {
+		if _, err := cli.VolumeInspect(ctx, v, client.VolumeInspectOptions{}); !cerrdefs.IsNotFound(err) {
+			t.Errorf("volume %.12s still exists after Close (inspect: %v)", v, err)
+		}
+	}
 	if err := srv.Close(ctx); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
