@@ -61,12 +61,17 @@ func WithLinePrefix(prefix string) LogOption {
 // "execute S_1: ..."), with or without a "duration: ... ms" before them; the
 // bound values come from the "parameters: $1 = '...', $2 = NULL" detail that
 // follows, in the text form PostgreSQL prints (values cut short by
-// log_parameter_max_length stay cut). Parse and bind lines, lines of other
-// kinds (connections, checkpoints, errors and the statements that failed),
-// and statements that cannot be planned (BEGIN, COMMIT, SET, SHOW, DDL and
-// every other utility statement) are left out. application_name, where the
-// log has it, becomes Statement.Group; Statement.Source is "path:line" of the
-// line that logged the statement.
+// log_parameter_max_length stay cut; with log_parameter_max_length = 0 there
+// are none, and EstimateOnly reports the statement). Parse and bind lines,
+// lines of other kinds (connections, checkpoints, errors and the STATEMENT
+// lines that follow them), and statements that cannot be planned (BEGIN,
+// COMMIT, SET, SHOW, DDL and every other utility statement) are left out.
+// log_min_duration_statement logs a statement when it has finished;
+// log_statement logs it before it runs, so with it a statement that then
+// failed is kept. A simple-protocol string that holds several statements
+// stays one Statement. application_name, where the log has it, becomes
+// Statement.Group; Statement.Source is "path:line" of the line that logged
+// the statement.
 //
 // A log that holds no PostgreSQL log line, or no logged statement, is an
 // error that says how to configure the server.
@@ -412,13 +417,14 @@ func (c *logCollector) setParams(i int, detail []byte) {
 // record handles one entry of a csvlog or jsonlog, which carries its detail
 // and application_name with it.
 func (c *logCollector) record(sev, msg, detail, app []byte, line int) {
-	if s := severityOf(sev); s == sevNone {
-		return
-	} else if s != sevLog {
-		c.logLines++
+	s := severityOf(sev)
+	if s == sevNone {
 		return
 	}
 	c.logLines++
+	if s != sevLog {
+		return
+	}
 	sql, kind := loggedStatement(msg)
 	if kind == notStatement {
 		return

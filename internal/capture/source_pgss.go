@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -99,22 +100,23 @@ func EstimateOnly(st Statement) bool {
 // placeholders returns the highest n of the $n placeholders in sql, outside
 // string literals, quoted identifiers and comments; 0 when it has none.
 func placeholders(sql string) int {
+	b := []byte(sql)
 	highest := 0
-	for i := 0; i < len(sql); {
-		c := sql[i]
+	for i := 0; i < len(b); {
+		c := b[i]
 		switch {
 		case c == '\'':
 			// A string; E'...' strings also escape with backslashes.
-			escapes := i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && (i == 1 || !isWordByte(sql[i-2]))
+			escapes := i > 0 && (b[i-1] == 'E' || b[i-1] == 'e') && (i == 1 || !isWordByte(b[i-2]))
 			i++
-			for i < len(sql) {
-				if escapes && sql[i] == '\\' {
+			for i < len(b) {
+				if escapes && b[i] == '\\' {
 					i += 2
 					continue
 				}
-				if sql[i] == '\'' {
+				if b[i] == '\'' {
 					i++
-					if i < len(sql) && sql[i] == '\'' {
+					if i < len(b) && b[i] == '\'' {
 						i++
 						continue
 					}
@@ -123,44 +125,37 @@ func placeholders(sql string) int {
 				i++
 			}
 		case c == '"':
-			if j := strings.IndexByte(sql[i+1:], '"'); j >= 0 {
+			if j := bytes.IndexByte(b[i+1:], '"'); j >= 0 {
 				i += j + 2
 			} else {
-				i = len(sql)
+				i = len(b)
 			}
 		case c == '-' || c == '/':
-			if j := skipSpaceAndComments([]byte(sql[i:]), 0); j > 0 {
-				i += j
-			} else {
-				i++
-			}
+			i = max(i+1, skipSpaceAndComments(b, i))
 		case isWordByte(c):
 			// A word, in which $ belongs to the identifier (a$1).
-			for i < len(sql) && (isWordByte(sql[i]) || sql[i] == '$') {
+			for i < len(b) && (isWordByte(b[i]) || b[i] == '$') {
 				i++
 			}
 		case c == '$':
-			j := i + 1
-			for j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
-				j++
-			}
+			j := i + 1 + digitsLen(b[i+1:])
 			if j > i+1 {
-				if n, err := strconv.Atoi(sql[i+1 : j]); err == nil && n > highest {
+				if n, err := strconv.Atoi(string(b[i+1 : j])); err == nil && n > highest {
 					highest = n
 				}
 				i = j
 				continue
 			}
 			// A dollar-quoted string, $$...$$ or $tag$...$tag$.
-			for j < len(sql) && isWordByte(sql[j]) {
+			for j < len(b) && isWordByte(b[j]) {
 				j++
 			}
-			if j < len(sql) && sql[j] == '$' {
-				tag := sql[i : j+1]
-				if k := strings.Index(sql[j+1:], tag); k >= 0 {
+			if j < len(b) && b[j] == '$' {
+				tag := b[i : j+1]
+				if k := bytes.Index(b[j+1:], tag); k >= 0 {
 					i = j + 1 + k + len(tag)
 				} else {
-					i = len(sql)
+					i = len(b)
 				}
 				continue
 			}

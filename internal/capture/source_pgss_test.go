@@ -113,6 +113,7 @@ func TestEstimateOnly(t *testing.T) {
 			/* $7 /* $8 */ */ FROM t`}, false},
 		{"identifier with a dollar", Statement{SQL: "SELECT a$1 FROM t"}, false},
 		{"after a literal", Statement{SQL: "SELECT 'it''s' || $1"}, true},
+		{"after operators", Statement{SQL: "SELECT 4 - 2 / $1"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
