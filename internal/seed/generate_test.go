@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"os"
 	"strings"
 	"testing"
 
@@ -393,5 +394,35 @@ tables:
 	}
 	if got := queryFloat(t, conn, `SELECT count(*) FROM app.ticks`); got != 10 {
 		t.Errorf("%v ticks, want 10", got)
+	}
+}
+
+// TestGenerate_ExampleSpec seeds the DRF pagination example's schema with
+// its data spec, scaled down, so that the two cannot drift apart.
+func TestGenerate_ExampleSpec(t *testing.T) {
+	ctx := context.Background()
+	spec, err := LoadSpec("../../examples/drf-pagination/data.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := os.ReadFile("../../examples/drf-pagination/schema.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := newSchemaDB(t, string(schema))
+	res, err := Generate(ctx, dsn, spec, WithScale(0.001))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]int64{}
+	for _, tb := range res.Tables {
+		rows[tb.Name] = tb.Rows
+	}
+	if rows["public.customers"] != 2000 || rows["public.orders"] != 30000 {
+		t.Errorf("rows at scale 0.001 = %v", rows)
+	}
+	conn := connect(t, dsn)
+	if got := queryFloat(t, conn, `SELECT avg((status = 'pending')::int) FROM orders`); math.Abs(got-0.02) > 0.005 {
+		t.Errorf("share of pending orders = %v, want 0.02", got)
 	}
 }
