@@ -94,12 +94,13 @@ func ParsePGSS(r io.Reader, path string) ([]Statement, error) {
 // a statement can be planned (EXPLAIN without ANALYZE, with a generic plan)
 // for its estimates, but not executed.
 func EstimateOnly(st Statement) bool {
-	return placeholders(st.SQL) > len(st.Params)
+	return Placeholders(st.SQL) > len(st.Params)
 }
 
-// placeholders returns the highest n of the $n placeholders in sql, outside
-// string literals, quoted identifiers and comments; 0 when it has none.
-func placeholders(sql string) int {
+// Placeholders returns the highest n of the $n placeholders in sql, outside
+// string literals, quoted identifiers, dollar-quoted strings and comments;
+// 0 when it has none.
+func Placeholders(sql string) int {
 	b := []byte(sql)
 	highest := 0
 	for i := 0; i < len(b); {
