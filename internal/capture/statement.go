@@ -2,6 +2,8 @@
 // PostgreSQL logs, the recording proxy) into Statements.
 package capture
 
+import "encoding/json"
+
 // Statement is one SQL statement to replay, as captured from an application
 // or written by hand.
 type Statement struct {
@@ -26,4 +28,13 @@ type Param struct {
 	Value string
 	// Null marks an SQL NULL.
 	Null bool
+}
+
+// MarshalJSON writes a parameter as the capture format does: a string, or
+// null.
+func (p Param) MarshalJSON() ([]byte, error) {
+	if p.Null {
+		return []byte("null"), nil
+	}
+	return json.Marshal(p.Value)
 }

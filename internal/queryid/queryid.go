@@ -45,6 +45,10 @@ type Identity struct {
 	// SelectForUpdate is set for a SELECT that takes row locks (FOR UPDATE,
 	// FOR SHARE, ...), which cannot run in a read-only transaction.
 	SelectForUpdate bool
+	// PaginationCount is set for an ORM paginator's count query.
+	PaginationCount bool
+	// Tables are the relations the statement names, in order of appearance.
+	Tables []string
 }
 
 // SyntaxError is returned for SQL that PostgreSQL's parser rejects.
@@ -84,6 +88,7 @@ func Identify(sql string) (Identity, error) {
 	case *pg_query.Node_SelectStmt:
 		id.Kind = KindSelect
 		id.SelectForUpdate = len(s.SelectStmt.LockingClause) > 0
+		id.PaginationCount = isPaginationCount(s.SelectStmt)
 		if s.SelectStmt.IntoClause != nil {
 			id.Kind = KindUtility // SELECT INTO creates a table
 		}
@@ -99,6 +104,7 @@ func Identify(sql string) (Identity, error) {
 	if id.Fingerprint, err = pg_query.Fingerprint(sql); err != nil {
 		return Identity{}, syntaxError(err)
 	}
+	id.Tables = tables(tree)
 	if id.Comments, err = comments(sql); err != nil {
 		return Identity{}, syntaxError(err)
 	}
