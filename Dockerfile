@@ -13,9 +13,11 @@ ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${GO_IMAGE} AS build
 # Modules come through GOPROXY (--build-arg GOPROXY=... for a private one).
-# Builds that cannot reach one use vendored modules instead: put a vendor
-# directory in the build context (go mod vendor -o <ctx>/vendor) and pass
-# --build-arg GOFLAGS=-mod=vendor.
+# Builds that cannot reach one take vendored modules from the context instead,
+# without a vendor directory in the checkout:
+#   tmp=$(mktemp -d) && go mod vendor -o "$tmp/vendor" &&
+#   tar -c --exclude=./.git . -C "$tmp" vendor |
+#     docker build --build-arg GOFLAGS=-mod=vendor [--build-arg ...] -t plangate -
 ARG GOPROXY
 ARG GOFLAGS
 ENV CGO_ENABLED=1
