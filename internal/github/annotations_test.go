@@ -1,0 +1,118 @@
+package github_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/github"
+)
+
+func TestAnnotation_String(t *testing.T) {
+	tests := []struct {
+		name string
+		in   github.Annotation
+		want string
+	}{
+		{
+			name: "title and lines",
+			in:   github.Annotation{Level: "error", Title: "plangate: q regressed", Message: "total_cost 1 -> 2\nrows 1 -> 5"},
+			want: "::error title=plangate%3A q regressed::total_cost 1 -> 2%0Arows 1 -> 5",
+		},
+		{
+			name: "file, line and escapes",
+			in:   github.Annotation{Level: "warning", File: "queries/a,b.sql", Line: 3, Title: "50% worse", Message: "100% more\r\n::error::not a command"},
+			want: "::warning file=queries/a%2Cb.sql,line=3,title=50%25 worse::100%25 more%0D%0A::error::not a command",
+		},
+		{name: "bare", in: github.Annotation{Level: "notice", Message: "m"}, want: "::notice::m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.in.String(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAnnotations_WorstFirstAndCapped(t *testing.T) {
+	r := bigReport(25) // query_0024 regressed most; zz_broken could not run
+	for i := range 15 {
+		name := fmt.Sprintf("warned_%02d", i)
+		r.Queries = append(r.Queries, gate.Result{Name: name, Status: gate.StatusPass,
+			Findings: []gate.Finding{{Metric: "max_row_misestimate", Severity: gate.SeverityWarn, Message: "max_row_misestimate 3x -> 40x"}}})
+	}
+	got := github.Annotations(r, github.MaxAnnotations)
+	var levels, titles []string
+	for _, a := range got {
+		levels = append(levels, a.Level)
+		titles = append(titles, a.Title)
+		if strings.Contains(a.String(), "\n") {
+			t.Errorf("annotation spans lines: %q", a.String())
+		}
+	}
+	wantLevels := append(strings.Split(strings.Repeat("error ", 10), " ")[:10], strings.Split(strings.Repeat("warning ", 10), " ")[:10]...)
+	if diff := cmp.Diff(wantLevels, levels); diff != "" {
+		t.Fatalf("levels (-want +got):\n%s", diff)
+	}
+	wantErrors := []string{
+		"plangate: zz_broken failed to run",
+		"plangate: query_0024 regressed",
+		"plangate: query_0023 regressed",
+		"plangate: query_0022 regressed",
+		"plangate: query_0021 regressed",
+		"plangate: query_0020 regressed",
+		"plangate: query_0019 regressed",
+		"plangate: query_0018 regressed",
+		"plangate: query_0017 regressed",
+		"plangate: 17 more queries failing",
+	}
+	if diff := cmp.Diff(wantErrors, titles[:10]); diff != "" {
+		t.Errorf("error titles (-want +got):\n%s", diff)
+	}
+	if titles[19] != "plangate: 6 more queries with warnings" {
+		t.Errorf("last warning %q", titles[19])
+	}
+	if got[1].Message != "total_cost 1,000 -> 26,000: plan changed" {
+		t.Errorf("message %q", got[1].Message)
+	}
+}
+
+func TestAnnotations_UnderTheCap(t *testing.T) {
+	r := bigReport(2)
+	got := github.Annotations(r, 0)
+	if len(got) != 3 {
+		t.Fatalf("%d annotations, want 3: %+v", len(got), got)
+	}
+	for _, a := range got {
+		if strings.Contains(a.Title, "more") {
+			t.Errorf("%q: nothing was left out", a.Title)
+		}
+	}
+}
+
+func TestFailing_Order(t *testing.T) {
+	f := func(metric string, base, cur, limit float64) gate.Finding {
+		return gate.Finding{Metric: metric, Baseline: base, Current: cur, Limit: limit, Severity: gate.SeverityFail}
+	}
+	r := gate.Report{Queries: []gate.Result{
+		{Name: "a_doubled", Status: gate.StatusRegressed, Findings: []gate.Finding{f("total_cost", 100, 200, 0)}},
+		{Name: "b_passes", Status: gate.StatusPass},
+		{Name: "c_spills", Status: gate.StatusRegressed, Findings: []gate.Finding{f("temp_written_bytes", 0, 1<<20, 0)}},
+		{Name: "d_broken", Status: gate.StatusError},
+		{Name: "e_new_over_budget", Status: gate.StatusRegressed, Findings: []gate.Finding{f("rows", 0, 50000, 10000)}},
+		{Name: "f_doubled_twice", Status: gate.StatusRegressed, Findings: []gate.Finding{f("total_cost", 100, 200, 0), f("shared_blocks", 10, 20, 0)}},
+		{Name: "g_warned", Status: gate.StatusRegressed, Findings: []gate.Finding{{Metric: "rows", Baseline: 1, Current: 1000, Severity: gate.SeverityWarn}, f("total_cost", 100, 110, 0)}},
+	}}
+	var got []string
+	for _, res := range github.Failing(r) {
+		got = append(got, res.Name)
+	}
+	want := []string{"d_broken", "c_spills", "e_new_over_budget", "f_doubled_twice", "a_doubled", "g_warned"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Failing order (-want +got):\n%s", diff)
+	}
+}
