@@ -1,7 +1,10 @@
 // Package baseline reads and writes the committed baseline file: the
-// metrics and plan shape of every query as last recorded, in a versioned
-// format written byte for byte the same for the same results, so that its
-// diffs are made for code review.
+// metrics, plan shape and per-node records of every query as last recorded,
+// in a versioned format written byte for byte the same for the same
+// results, so that its diffs are made for code review.
+//
+// Format version 1 has grown by optional keys only (a query's "nodes"), so
+// older version 1 files are still read as they are.
 package baseline
 
 import (
@@ -46,6 +49,10 @@ type Query struct {
 	Plan []string `json:"plan,omitempty"`
 	// Spills describes the plan nodes that spilled to disk.
 	Spills []string `json:"spills,omitempty"`
+	// Nodes holds one record per plan node, Nodes[i] describing the node of
+	// Plan[i] (see Node). Optional: baselines recorded before node records
+	// were kept have none.
+	Nodes []Node `json:"nodes,omitempty"`
 	// Error is set when the query could not be measured while recording.
 	Error string `json:"error,omitempty"`
 }
@@ -60,6 +67,7 @@ func (f *File) GateQueries() []gate.Query {
 			Metrics: maps.Clone(q.Metrics),
 			Plan:    slices.Clone(q.Plan),
 			Spills:  slices.Clone(q.Spills),
+			Nodes:   gateNodes(q.Nodes, q.Plan),
 			Error:   q.Error,
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,6 +63,15 @@ func recorded() *File {
 					"    Seq Scan on resources (Filter: created_at > $1)",
 				},
 				Spills: []string{"HashAggregate spilled 184 MB to disk in 5 batches"},
+				Nodes: []Node{
+					{Name: "Aggregate", Type: "Aggregate", Cost: 45012.337999999996, PlanRows: 1, ActualRows: 1, Loops: 1,
+						SharedBlocks: 20834, TimeMS: 812.2},
+					{Name: "HashAggregate", Type: "Aggregate", Cost: 44000.5, PlanRows: 200, ActualRows: 120000, Loops: 1,
+						SharedBlocks: 20834, TempWrittenBytes: 192937984, HashBatches: 5,
+						Spill: "HashAggregate spilled 184 MB to disk in 5 batches", SpillBytes: 192937984, TimeMS: 790.1},
+					{Name: "Seq Scan on resources", Type: "Seq Scan", Relation: "resources", Cost: 30000, PlanRows: 1e6,
+						ActualRows: 999999.99999, Loops: 1, SharedBlocks: 20834, RowsRemovedByFilter: 1000, TimeMS: 120.7},
+				},
 			},
 			{
 				Name:    "bulk_sync",
@@ -162,6 +172,13 @@ func TestWriteRead_RoundTrip(t *testing.T) {
 		"total_cost": 45012.34, "temp_written_bytes": 192937984, "temp_read_bytes": 192937984,
 		"shared_blocks": 20834, "rows": 1, "max_row_misestimate": 0.3,
 	}
+	// Times are not stored; numbers keep two decimals.
+	want.Queries[2].Nodes = slices.Clone(want.Queries[2].Nodes)
+	for i := range want.Queries[2].Nodes {
+		want.Queries[2].Nodes[i].TimeMS = 0
+	}
+	want.Queries[2].Nodes[0].Cost = 45012.34
+	want.Queries[2].Nodes[2].ActualRows = 1e6
 	if diff := cmp.Diff(want, f); diff != "" {
 		t.Errorf("Read after Write (-want +got):\n%s", diff)
 	}
@@ -191,6 +208,63 @@ func TestFile_GateQueries(t *testing.T) {
 	got[0].Metrics["rows"] = 99
 	if f.Queries[0].Metrics["rows"] != 3 {
 		t.Errorf("GateQueries shares its metrics map with the file")
+	}
+}
+
+// TestFile_GateQueries_Nodes checks that node records reach the gate with
+// the depth and parent relationship of their plan lines.
+func TestFile_GateQueries_Nodes(t *testing.T) {
+	f := &File{Queries: []Query{{Name: "a",
+		Plan: []string{"Nested Loop", "  Outer: Seq Scan on orders o", "  Inner: Index Scan using users_pkey on users u [Index Cond: (id = o.user_id)]"},
+		Nodes: []Node{
+			{Name: "Nested Loop", Type: "Nested Loop", ActualRows: 10, Loops: 1},
+			{Name: "Seq Scan on orders o", Type: "Seq Scan", Relation: "orders", ActualRows: 10, Loops: 1},
+			{Name: "Index Scan using users_pkey on users u", Type: "Index Scan", Relation: "users", Index: "users_pkey",
+				ActualRows: 1, Loops: 10, TimeMS: 0.5},
+		}}}}
+	got := f.GateQueries()[0].Nodes
+	want := []gate.Node{
+		{Name: "Nested Loop", Type: "Nested Loop", ActualRows: 10, Loops: 1},
+		{Name: "Seq Scan on orders o", Type: "Seq Scan", Relation: "orders", Depth: 1, Relationship: "Outer", ActualRows: 10, Loops: 1},
+		{Name: "Index Scan using users_pkey on users u", Type: "Index Scan", Relation: "users", Index: "users_pkey",
+			Depth: 1, Relationship: "Inner", ActualRows: 1, Loops: 10, TimeMS: 0.5},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GateQueries nodes (-want +got):\n%s", diff)
+	}
+}
+
+// TestMarshal_NodesOnOneLine checks that each node record is one line, and
+// that the file still parses.
+func TestMarshal_NodesOnOneLine(t *testing.T) {
+	data, err := Marshal(recorded())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodeLines []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, `"type": `) {
+			nodeLines = append(nodeLines, strings.TrimSpace(line))
+		}
+	}
+	want := []string{
+		`{"name": "Aggregate", "type": "Aggregate", "cost": 45012.34, "plan_rows": 1, "actual_rows": 1, "loops": 1, "shared_blocks": 20834},`,
+		`{"name": "HashAggregate", "type": "Aggregate", "cost": 44000.5, "plan_rows": 200, "actual_rows": 120000, "loops": 1, "shared_blocks": 20834, "temp_written_bytes": 192937984, "hash_batches": 5, "spill": "HashAggregate spilled 184 MB to disk in 5 batches", "spill_bytes": 192937984},`,
+		`{"name": "Seq Scan on resources", "type": "Seq Scan", "relation": "resources", "cost": 30000, "plan_rows": 1000000, "actual_rows": 1000000, "loops": 1, "shared_blocks": 20834, "rows_removed_by_filter": 1000}`,
+	}
+	if diff := cmp.Diff(want, nodeLines); diff != "" {
+		t.Errorf("node lines (-want +got):\n%s", diff)
+	}
+	if _, err := Parse("b.json", data); err != nil {
+		t.Errorf("Parse(Marshal()): %v", err)
+	}
+}
+
+func TestMarshal_NodesNotLinedUp(t *testing.T) {
+	f := &File{Queries: []Query{{Name: "a", Plan: []string{"Result"}, Nodes: []Node{{Name: "Result"}, {Name: "Result"}}}}}
+	_, err := Marshal(f)
+	if want := `baseline: query "a": 2 node records for 1 plan lines`; err == nil || err.Error() != want {
+		t.Errorf("Marshal: err = %v, want %q", err, want)
 	}
 }
 
@@ -341,7 +415,22 @@ func TestParse_Errors(t *testing.T) {
 		{
 			name: "unknown query key",
 			data: "{\n  \"format_version\": 1,\n  \"queries\": [\n    {\n      \"name\": \"a\",\n      \"metricz\": {}\n    }\n  ]\n}\n",
-			want: `baseline: b.json: line 6: unknown key "metricz" in a query (known: name, fingerprint, sql, kind, metrics, plan, spills, error)` + fix,
+			want: `baseline: b.json: line 6: unknown key "metricz" in a query (known: name, fingerprint, sql, kind, metrics, plan, spills, nodes, error)` + fix,
+		},
+		{
+			name: "unknown node key",
+			data: "{\"format_version\": 1, \"queries\": [{\"name\": \"a\", \"plan\": [\"Result\"],\n\"nodes\": [\n{\"name\": \"Result\", \"rowz\": 1}]}]}",
+			want: `baseline: b.json: line 3: unknown key "rowz" in a node (known: name, type, relation, index, cost, plan_rows, actual_rows, loops, may_stop_early, shared_blocks, temp_written_bytes, wal_bytes, rows_removed_by_filter, rows_removed_by_join_filter, hash_batches, subplans_removed, spill, spill_bytes)` + fix,
+		},
+		{
+			name: "node flag not a boolean",
+			data: "{\"format_version\": 1, \"queries\": [{\"name\": \"a\", \"plan\": [\"Result\"],\n\"nodes\": [{\"name\": \"Result\", \"may_stop_early\": 1}]}]}",
+			want: `baseline: b.json: line 2: "may_stop_early" is a number, want a boolean` + fix,
+		},
+		{
+			name: "nodes not lined up with the plan",
+			data: "{\"format_version\": 1, \"queries\": [\n{\"name\": \"a\", \"plan\": [\"Limit\", \"  Outer: Result\"],\n\"nodes\": [{\"name\": \"Limit\", \"type\": \"Limit\"}]}]}",
+			want: `baseline: b.json: line 2: query "a" has 1 node records for 2 plan lines` + fix,
 		},
 		{
 			name: "unknown top-level key",

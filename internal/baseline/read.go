@@ -74,6 +74,10 @@ func Parse(path string, data []byte) (*File, error) {
 				Problem: fmt.Sprintf("query %q is recorded twice (first at line %d)", q.Name, first)}
 		}
 		seen[q.Name] = line
+		if len(q.Nodes) > 0 && len(q.Nodes) != len(q.Plan) {
+			return nil, &DecodeError{Path: path, Line: line,
+				Problem: fmt.Sprintf("query %q has %d node records for %d plan lines", q.Name, len(q.Nodes), len(q.Plan))}
+		}
 	}
 	return &f, nil
 }
@@ -149,9 +153,17 @@ func fileShape(w *walker) *shape {
 		}
 		return fmt.Sprintf("unknown metric %q (known: %s)", key, strings.Join(gate.MetricNames(), ", "))
 	}}
+	boolean := &shape{scalar: "boolean"}
+	node := &shape{what: "a node", fields: map[string]*shape{
+		"name": str, "type": str, "relation": str, "index": str,
+		"cost": num, "plan_rows": num, "actual_rows": num, "loops": num, "may_stop_early": boolean,
+		"shared_blocks": num, "temp_written_bytes": num, "wal_bytes": num,
+		"rows_removed_by_filter": num, "rows_removed_by_join_filter": num,
+		"hash_batches": num, "subplans_removed": num, "spill": str, "spill_bytes": num,
+	}}
 	query := &shape{what: "a query", fields: map[string]*shape{
 		"name": str, "fingerprint": str, "sql": str, "kind": str,
-		"metrics": metrics, "plan": strs, "spills": strs, "error": str,
+		"metrics": metrics, "plan": strs, "spills": strs, "nodes": {elem: node}, "error": str,
 	}}
 	return &shape{what: "the file", fields: map[string]*shape{
 		"format_version": num,
@@ -210,6 +222,8 @@ func (w *walker) value(s *shape, label string) error {
 		want = "a string"
 	case want == "number":
 		want = "a number"
+	case want == "boolean":
+		want = "a boolean"
 	}
 	got := "a number"
 	switch tok.(type) {
@@ -309,7 +323,10 @@ func (w *walker) skip() error {
 func knownKeys(fields map[string]*shape) string {
 	// The order the file is written in reads better than the alphabet.
 	order := []string{"format_version", "postgres", "settings", "queries",
-		"name", "fingerprint", "sql", "kind", "metrics", "plan", "spills", "error"}
+		"name", "fingerprint", "sql", "kind", "metrics", "plan", "spills", "nodes", "error",
+		"type", "relation", "index", "cost", "plan_rows", "actual_rows", "loops", "may_stop_early",
+		"shared_blocks", "temp_written_bytes", "wal_bytes", "rows_removed_by_filter",
+		"rows_removed_by_join_filter", "hash_batches", "subplans_removed", "spill", "spill_bytes"}
 	var out []string
 	for _, k := range order {
 		if fields[k] != nil {

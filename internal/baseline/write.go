@@ -40,6 +40,11 @@ func Marshal(f *File) ([]byte, error) {
 			return nil, fmt.Errorf("baseline: query %q: %w", q.Name, err)
 		}
 		q.Metrics = metrics
+		nodes, err := storedNodes(q.Nodes, q.Plan)
+		if err != nil {
+			return nil, fmt.Errorf("baseline: query %q: %w", q.Name, err)
+		}
+		q.Nodes = nodes
 		out.Queries = append(out.Queries, q)
 	}
 	slices.SortFunc(out.Queries, func(a, b Query) int { return strings.Compare(a.Name, b.Name) })
@@ -52,7 +57,42 @@ func Marshal(f *File) ([]byte, error) {
 	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
-	return buf.Bytes(), nil
+	return oneLineNodes(buf.Bytes()), nil
+}
+
+// oneLineNodes rewrites every object in a "nodes" list on one line, so that
+// a node that changed is one changed line in a review. It relies on the
+// layout of the indenting encoder: strings never span lines, and a "nodes"
+// key line ends with the list's opening bracket.
+func oneLineNodes(data []byte) []byte {
+	lines := strings.SplitAfter(string(data), "\n")
+	var b strings.Builder
+	b.Grow(len(data))
+	inNodes, inObject := false, false
+	var indent string
+	var fields []string
+	for _, line := range lines {
+		body := strings.TrimSpace(line)
+		switch {
+		case !inNodes:
+			b.WriteString(line)
+			inNodes = body == `"nodes": [`
+		case inObject:
+			if body == "}" || body == "}," {
+				b.WriteString(indent + "{" + strings.Join(fields, " ") + body + "\n")
+				inObject, fields = false, nil
+				continue
+			}
+			fields = append(fields, body)
+		case body == "{":
+			inObject = true
+			indent = line[:len(line)-len(strings.TrimLeft(line, " "))]
+		default: // the closing bracket
+			b.WriteString(line)
+			inNodes = false
+		}
+	}
+	return []byte(b.String())
 }
 
 // storedMetrics returns the metrics as stored: known names only, timings

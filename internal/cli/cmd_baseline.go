@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plangate/plangate/internal/baseline"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 func newBaselineCmd(s *streams) *cobra.Command {
@@ -62,6 +63,10 @@ func toBaseline(r *run) *baseline.File {
 		}
 		if m.plan != nil {
 			q.Plan = m.plan.Shape()
+			// Temp bytes per node assume the default 8 kB block, as
+			// nearly every server has; the plan's block size is not
+			// kept in the measurement.
+			q.Nodes = baseline.NodesFrom(m.plan.NodeStats(plan.DefaultBlockSize))
 		}
 		for _, sp := range m.spills {
 			q.Spills = append(q.Spills, sp.Description)

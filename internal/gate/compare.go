@@ -80,6 +80,7 @@ func judgeNew(c *Query, rules Rules, ok Status) Result {
 			res.Findings = append(res.Findings, f)
 		}
 	}
+	res.Findings = mergeStatementFindings(res.Findings, nodeFindings(nil, c, rules.Findings))
 	if hasSeverity(res.Findings, SeverityFail) {
 		res.Status = StatusRegressed
 	}
@@ -131,6 +132,7 @@ func judgeChange(b, c *Query, rules Rules) Result {
 		}
 		improved = improved || better
 	}
+	res.Findings = mergeStatementFindings(res.Findings, nodeFindings(b, c, rules.Findings))
 	switch {
 	case hasSeverity(res.Findings, SeverityFail):
 		res.Status = StatusRegressed
@@ -184,6 +186,9 @@ func judgeMetric(b, c *Query, m string, rule Rule) (f Finding, improved, judged 
 		why = append(why, reasons(m, b, c, rule)...)
 	}
 	f.Message = joinMessage(head, why)
+	if m == MetricQueryCount && !improved {
+		f.Kind = FindingNPlusOne
+	}
 	return f, improved, true
 }
 
@@ -220,8 +225,8 @@ func why(m string, b, c *Query) []string {
 			return []string{"new spill to disk"}
 		}
 	case MetricTotalCost, MetricSharedBlocks:
-		if b != nil && len(b.Plan) > 0 && len(c.Plan) > 0 && !slices.Equal(b.Plan, c.Plan) {
-			return []string{"plan changed"}
+		if d, ok := Diverge(b, c); ok {
+			return []string{"plan changed at " + d.Where()}
 		}
 	case MetricRows:
 		if writes(c.Kind) {
@@ -234,7 +239,8 @@ func why(m string, b, c *Query) []string {
 		return []string{"estimates this far off mislead join and scan choices: check statistics"}
 	case MetricQueryCount:
 		if b != nil {
-			return []string{fmt.Sprintf("%s more statements for the same work: an N+1 pattern or a cache stampede", FormatValue(m, v-b.Metrics[m]))}
+			return []string{fmt.Sprintf("N+1: %s more statements for the same work: load related rows in one query (a JOIN, IN (...), the ORM's prefetch) or cache them",
+				FormatValue(m, v-b.Metrics[m]))}
 		}
 	}
 	return nil
@@ -268,13 +274,16 @@ func hasSeverity(fs []Finding, severity string) bool {
 	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Severity == severity })
 }
 
-// sortFindings puts failures first, then warnings, then information, each
-// in metric order.
+// sortFindings puts failures first, then warnings, then information; within
+// each, findings about the whole statement in metric order, then findings
+// about plan nodes in plan order.
 func sortFindings(fs []Finding) {
-	rank := map[string]int{SeverityFail: 0, SeverityWarn: 1, SeverityInfo: 2}
 	order := MetricNames()
 	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if c := cmp.Compare(rank[a.Severity], rank[b.Severity]); c != 0 {
+		if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Node, b.Node); c != 0 {
 			return c
 		}
 		ia, ib := slices.Index(order, a.Metric), slices.Index(order, b.Metric)

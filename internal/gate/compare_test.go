@@ -294,13 +294,14 @@ func TestCompare_Messages(t *testing.T) {
 			baseline: []Query{{Name: "list", Metrics: map[string]float64{"total_cost": 1200}, Plan: []string{"Index Scan on orders"}}},
 			current:  []Query{{Name: "list", Metrics: map[string]float64{"total_cost": 9800}, Plan: []string{"Seq Scan on orders"}}},
 			want: []Finding{{Metric: "total_cost", Baseline: 1200, Current: 9800, Severity: SeverityFail,
-				Message: "total_cost 1,200 -> 9,800 (+8,600, +717%): plan changed"}},
+				Message: "total_cost 1,200 -> 9,800 (+8,600, +717%): plan changed at node 1: Index Scan on orders -> Seq Scan on orders"}},
 		},
 		{
 			name:    "new bulk update over budget",
 			current: []Query{{Name: "sync", Kind: "update", Metrics: map[string]float64{"rows": 80000}}},
 			want: []Finding{{Metric: "rows", Current: 80000, Limit: 50000, Severity: SeverityFail,
-				Message: "rows 80,000 (over the 50,000 budget for new queries): one UPDATE touches 80,000 rows: batch it"}},
+				Message: "rows 80,000 (over the 50,000 budget for new queries): one UPDATE touches 80,000 rows: batch it",
+				Kind:    FindingBulkWrite}},
 		},
 		{
 			name:     "misestimate past the level",

@@ -57,13 +57,22 @@ type Query struct {
 	// Spills describes the plan nodes that spilled to disk, e.g.
 	// "HashAggregate spilled 184 MB in 5 batches".
 	Spills []string
+	// Nodes holds one record per plan node, Nodes[i] describing the node of
+	// Plan[i]; nil when unknown (a baseline recorded before node records
+	// were kept), in which case named node findings are judged on the plan
+	// shape alone.
+	Nodes []Node
 	// Error is set when the query could not be measured (error, timeout,
 	// temp_file_limit); Metrics then hold what an estimate-only plan gave.
 	Error string
 }
 
-// Finding is one reason a query's verdict is what it is.
+// Finding is one reason a query's verdict is what it is: a metric past its
+// threshold, or a named finding (see the Finding... kinds) about one plan
+// node or the whole statement.
 type Finding struct {
+	// Metric is the metric the finding is about; for a named finding about
+	// a plan node it is the finding's kind (seq_scan, spill, ...).
 	Metric   string  `json:"metric"`
 	Baseline float64 `json:"baseline"`
 	Current  float64 `json:"current"`
@@ -75,6 +84,16 @@ type Finding struct {
 	Message string `json:"message"`
 	// Severity is "fail", "warn" or "info"; only "fail" fails the build.
 	Severity string `json:"severity"`
+	// Kind names a named finding (seq_scan, spill, hash_batches,
+	// misestimate, nested_loop, partition_pruning, filter, bulk_write,
+	// n_plus_one); empty for a metric past its threshold.
+	Kind string `json:"kind,omitempty"`
+	// Node is the position of the plan node the finding points at, counted
+	// from 1 in the order of the current plan's shape; 0 when the finding
+	// is about the whole statement.
+	Node int `json:"node,omitempty"`
+	// NodeName names that node, e.g. "Seq Scan on accounts".
+	NodeName string `json:"node_name,omitempty"`
 }
 
 // Result is the gate's decision for one query.

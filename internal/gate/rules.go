@@ -107,6 +107,9 @@ type Rules struct {
 	// Queries maps a query name, then a metric name, to an override of the
 	// metric's rule for that query alone (see Rule.Set).
 	Queries map[string]map[string]Rule
+	// Findings configures the named findings about plan nodes and
+	// statements; its zero value reports none.
+	Findings FindingRules
 }
 
 // For returns the rule for one metric of one query: the metric's rule with
@@ -164,5 +167,5 @@ func DefaultRules() Rules {
 		// reported, never gated.
 		MetricExecutionMS: {Relative: 1, Absolute: 100},
 		MetricPlanningMS:  {Relative: 1, Absolute: 50},
-	}}
+	}, Findings: DefaultFindingRules()}
 }

@@ -1,0 +1,48 @@
+package gate
+
+import (
+	"fmt"
+	"slices"
+)
+
+// filters finds scans whose filter discards far more rows than they
+// return. A node already reported as a lost index scan (in prior) is left
+// out: that finding says it.
+func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
+	if !enabled(r.Severity) {
+		return nil
+	}
+	var out []Finding
+	for i, n := range j.c.Nodes {
+		if n.RowsRemovedByFilter*n.Loops < r.MinRows {
+			continue
+		}
+		ratio := filterRatio(n)
+		if ratio <= r.Ratio {
+			continue
+		}
+		if slices.ContainsFunc(prior, func(f Finding) bool { return f.Node == i+1 && f.Kind == FindingSeqScan }) {
+			continue
+		}
+		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
+			if bn.RowsRemovedByFilter*bn.Loops < r.MinRows {
+				return 0
+			}
+			return filterRatio(bn)
+		})
+		if base > r.Ratio && ratio < 10*base {
+			continue
+		}
+		msg := fmt.Sprintf("%s discards %s by its filter to return %s (%s for each row returned): "+
+			"an index on the filtered columns would read only the rows it returns",
+			n.Name, rowsText(n.RowsRemovedByFilter*n.Loops), FormatValue(MetricRows, n.TotalRows()), formatInt(ratio))
+		out = append(out, j.finding(FindingFilter, r.Severity, i, base, ratio, r.Ratio, msg))
+	}
+	return out
+}
+
+// filterRatio is the rows a node's filter removed for each row it returned
+// (at least one).
+func filterRatio(n Node) float64 {
+	return n.RowsRemovedByFilter / max(n.ActualRows, 1)
+}

@@ -1,0 +1,72 @@
+package gate
+
+import "fmt"
+
+// seqScans finds sequential scans of large tables that the baseline read
+// through an index. It needs the baseline's node records: without them it
+// cannot tell how the baseline read the table.
+func (j *nodeJudge) seqScans(r SeqScanRule) []Finding {
+	if !enabled(r.Severity) || j.b == nil || len(j.b.Nodes) == 0 {
+		return nil
+	}
+	var out []Finding
+	for i, n := range j.c.Nodes {
+		if n.Type != "Seq Scan" || n.Relation == "" {
+			continue
+		}
+		read := rowsRead(n)
+		if read < r.MinRows {
+			continue
+		}
+		var index *Node
+		baseSeq := 0.0
+		for k, bn := range j.b.Nodes {
+			if bn.Relation != n.Relation {
+				continue
+			}
+			switch bn.Type {
+			case "Seq Scan":
+				baseSeq = max(baseSeq, rowsRead(bn))
+			case "Index Scan", "Index Only Scan", "Bitmap Heap Scan":
+				if index == nil {
+					index = &j.b.Nodes[k]
+				}
+			}
+		}
+		if index == nil || baseSeq >= r.MinRows {
+			continue
+		}
+		indexName := index.Name
+		if index.Type == "Bitmap Heap Scan" {
+			// The index is named on its Bitmap Index Scan child.
+			indexName = bitmapName(j.b.Nodes, index)
+		}
+		msg := fmt.Sprintf("%s reads %s rows to return %s where the baseline used %s: "+
+			"the index no longer applies (dropped, or the condition no longer matches it: a cast or function on the column, another type)",
+			n.Name, FormatValue(MetricRows, read), FormatValue(MetricRows, n.TotalRows()), indexName)
+		out = append(out, j.finding(FindingSeqScan, r.Severity, i, rowsRead(*index), read, r.MinRows, msg))
+	}
+	return out
+}
+
+// rowsRead is what a scan read over all loops: the rows it returned and the
+// rows its filter removed.
+func rowsRead(n Node) float64 {
+	return (n.ActualRows + n.RowsRemovedByFilter) * n.Loops
+}
+
+// bitmapName names a Bitmap Heap Scan with the index its Bitmap Index Scan
+// child used, e.g. "Bitmap Heap Scan on orders using orders_user_id_idx".
+func bitmapName(nodes []Node, heap *Node) string {
+	for k := range nodes {
+		if &nodes[k] != heap {
+			continue
+		}
+		for _, c := range children(nodes, k) {
+			if nodes[c].Type == "Bitmap Index Scan" && nodes[c].Index != "" {
+				return heap.Name + " using " + nodes[c].Index
+			}
+		}
+	}
+	return heap.Name
+}
