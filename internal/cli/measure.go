@@ -4,24 +4,16 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/plangate/plangate/internal/capture"
 	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/pgserver"
 	"github.com/plangate/plangate/internal/plan"
 	"github.com/plangate/plangate/internal/queryid"
 	"github.com/plangate/plangate/internal/replay"
 	"github.com/plangate/plangate/internal/seed"
 )
-
-// query is one statement to measure, identified.
-type query struct {
-	name string
-	st   capture.Statement
-	id   queryid.Identity
-}
 
 // measurement is what one replay of a query gave.
 type measurement struct {
@@ -38,36 +30,6 @@ type run struct {
 	server       string // how the server was provided
 	settings     map[string]string
 	measurements []measurement
-}
-
-// loadQueries reads and identifies the statements of the configured sources.
-func loadQueries(cfg config.Config) ([]query, error) {
-	sts, err := capture.Load(cfg.Queries)
-	if err != nil {
-		return nil, err
-	}
-	if len(sts) == 0 {
-		return nil, fmt.Errorf("queries: none found in %s", strings.Join(cfg.Queries, ", "))
-	}
-	seen := map[string]string{}
-	var out []query
-	for _, st := range sts {
-		id, err := queryid.Identify(st.SQL)
-		if err != nil {
-			return nil, fmt.Errorf("queries: %s: %w", st.Source, err)
-		}
-		name := st.Name
-		if name == "" {
-			name = id.Fingerprint
-		}
-		if prev, dup := seen[name]; dup {
-			return nil, fmt.Errorf("queries: two queries are named %q (%s and %s): rename one", name, prev, st.Source)
-		}
-		seen[name] = st.Source
-		out = append(out, query{name: name, st: st, id: id})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
-	return out, nil
 }
 
 // measure provisions a server, seeds a scratch database and replays every
@@ -122,8 +84,44 @@ func measure(ctx context.Context, cfg config.Config, queries []query, s *streams
 		}
 		out.measurements = append(out.measurements, m)
 	}
+	out.measurements = append(out.measurements, groupTotals(out.measurements)...)
 	sort.SliceStable(out.measurements, func(i, j int) bool { return out.measurements[i].name < out.measurements[j].name })
 	return out, nil
+}
+
+// groupPrefix starts the name of a group's totals.
+const groupPrefix = "group:"
+
+// kindGroup marks a group's totals among the measurements.
+const kindGroup queryid.Kind = "group"
+
+// groupTotals sums, per group (a test or endpoint), how many statements it
+// issued (query_count: an N+1 turns 3 into 500) and what they cost together:
+// every metric of a statement counts as often as it was captured.
+func groupTotals(ms []measurement) []measurement {
+	totals := map[string]*measurement{}
+	var names []string
+	for _, m := range ms {
+		if m.group == "" {
+			continue
+		}
+		t, ok := totals[m.group]
+		if !ok {
+			t = &measurement{query: query{name: groupPrefix + m.group, group: m.group, id: queryid.Identity{Kind: kindGroup}},
+				metrics: plan.Metrics{gate.MetricQueryCount: 0, plan.MetricTotalCost: 0, plan.MetricTempWrittenBytes: 0}}
+			totals[m.group] = t
+			names = append(names, m.group)
+		}
+		n := float64(m.count)
+		t.metrics[gate.MetricQueryCount] += n
+		t.metrics[plan.MetricTotalCost] += n * m.metrics[plan.MetricTotalCost]
+		t.metrics[plan.MetricTempWrittenBytes] += n * m.metrics[plan.MetricTempWrittenBytes]
+	}
+	out := make([]measurement, 0, len(names))
+	for _, g := range names {
+		out = append(out, *totals[g])
+	}
+	return out
 }
 
 // replayOrder puts reads before writes. A rolled-back write leaves index
@@ -151,7 +149,14 @@ func measureOne(ctx context.Context, r *replay.Replayer, q query) (measurement, 
 		return measurement{query: q, err: &replay.Error{Kind: replay.ErrorStatement,
 			Message: "not replayed: a utility statement (DDL, VACUUM, SET, ...) cannot run under EXPLAIN ANALYZE"}}, nil
 	}
-	res, err := r.Run(ctx, replay.Query{SQL: q.st.SQL, Params: q.st.Params, ReadOnly: readOnly})
+	rq := replay.Query{SQL: q.st.SQL, Params: q.st.Params, ReadOnly: readOnly}
+	run := r.Run
+	if q.estimateOnly {
+		// No values for the placeholders: the generic plan's estimate is
+		// all there is to have.
+		rq.Generic, run = true, r.Estimate
+	}
+	res, err := run(ctx, rq)
 	if err != nil {
 		return measurement{}, fmt.Errorf("replay %s: %w", q.name, err)
 	}
