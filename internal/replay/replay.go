@@ -55,7 +55,16 @@ type Query struct {
 	// ReadOnly runs the statement in a read-only transaction; set it for
 	// plain SELECTs.
 	ReadOnly bool
+	// Generic plans the statement as a prepared statement under
+	// plan_cache_mode = force_generic_plan: the plan a driver's prepared
+	// statement switches to after five executions, made without looking at
+	// the parameter values. Missing parameter values are NULLs, which only
+	// an estimate (Estimate) can do with.
+	Generic bool
 }
+
+// genericName is the prepared statement Generic replays use.
+const genericName = "plangate_generic"
 
 // ErrorKind classifies why a statement could not be measured.
 type ErrorKind string
@@ -250,17 +259,26 @@ func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte
 	if q.ReadOnly {
 		begin = "BEGIN READ ONLY"
 	}
-	values := make([][]byte, len(q.Params))
-	for i, p := range q.Params {
-		if !p.Null {
-			values[i] = []byte(p.Value)
-		}
-	}
 	batch := &pgconn.Batch{}
 	batch.ExecParams(begin, nil, nil, nil, nil)
-	// Parameters go as text with unspecified types, as a driver sends them:
-	// the server infers each type from the statement.
-	batch.ExecParams("EXPLAIN ("+options+") "+q.SQL, values, nil, nil, nil)
+	if q.Generic {
+		// A prepared statement outlives the transaction: it is deallocated
+		// below, whatever happens.
+		defer r.deallocate()
+		batch.ExecParams("SET LOCAL plan_cache_mode = force_generic_plan", nil, nil, nil, nil)
+		batch.ExecParams("PREPARE "+genericName+" AS "+q.SQL, nil, nil, nil, nil)
+		batch.ExecParams("EXPLAIN ("+options+") EXECUTE "+genericName+executeArgs(q.SQL, q.Params), nil, nil, nil, nil)
+	} else {
+		values := make([][]byte, len(q.Params))
+		for i, p := range q.Params {
+			if !p.Null {
+				values[i] = []byte(p.Value)
+			}
+		}
+		// Parameters go as text with unspecified types, as a driver sends
+		// them: the server infers each type from the statement.
+		batch.ExecParams("EXPLAIN ("+options+") "+q.SQL, values, nil, nil, nil)
+	}
 	batch.ExecParams("ROLLBACK", nil, nil, nil, nil)
 	results, err := r.conn.PgConn().ExecBatch(ctx, batch).ReadAll()
 	if ctx.Err() != nil {
@@ -281,15 +299,39 @@ func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte
 	if err != nil {
 		return nil, classify(err), nil
 	}
-	if len(results) != 3 || len(results[1].Rows) == 0 {
+	plan := results[len(results)-2]
+	if len(plan.Rows) == 0 {
 		return nil, &Error{Kind: ErrorStatement, Message: "EXPLAIN returned no plan"}, nil
 	}
 	var b strings.Builder
-	for _, row := range results[1].Rows {
+	for _, row := range plan.Rows {
 		b.Write(row[0])
 		b.WriteByte('\n')
 	}
 	return []byte(b.String()), nil, nil
+}
+
+// executeArgs renders the argument list of EXECUTE: each value as a quoted
+// literal of unknown type, which takes the type the prepared statement gave
+// its parameter, and NULL for each placeholder that has no value.
+func executeArgs(sql string, params []capture.Param) string {
+	n := max(len(params), capture.Placeholders(sql))
+	if n == 0 {
+		return ""
+	}
+	args := make([]string, n)
+	for i := range args {
+		args[i] = "NULL"
+		if i < len(params) && !params[i].Null {
+			args[i] = "'" + strings.ReplaceAll(params[i].Value, "'", "''") + "'"
+		}
+	}
+	return "(" + strings.Join(args, ", ") + ")"
+}
+
+func (r *Replayer) deallocate() {
+	// Fails harmlessly (26000) when PREPARE itself failed.
+	_, _ = r.conn.Exec(context.Background(), "DEALLOCATE "+genericName)
 }
 
 // rollback ends an open transaction, even when the replay's ctx is done.

@@ -192,3 +192,36 @@ func TestNew_PinsSettings(t *testing.T) {
 		t.Error("no planning time")
 	}
 }
+
+func TestRun_GenericPlan(t *testing.T) {
+	dsn := seeded(t)
+	r := newReplayer(t, dsn)
+	ctx := context.Background()
+	q := Query{SQL: "SELECT * FROM items WHERE kind = $1 AND id > $2", Params: []capture.Param{{Value: "3"}, {Value: "10"}}, ReadOnly: true, Generic: true}
+	res, err := r.Run(ctx, q)
+	if err != nil || res.Err != nil {
+		t.Fatalf("err=%v stmt=%v", err, res.Err)
+	}
+	if got := planRoot(t, res.Explain)["Plan"].(map[string]any)["Actual Rows"].(float64); got != 1999 {
+		t.Errorf("actual rows = %v, want 1999", got)
+	}
+	// A generic plan cannot see the values: its Filter keeps the $n.
+	if !strings.Contains(string(res.Explain), "$1") {
+		t.Errorf("not a generic plan: %s", res.Explain)
+	}
+
+	// Without values, only an estimate can be had.
+	est, err := r.Estimate(ctx, Query{SQL: "SELECT * FROM items WHERE kind = $1", ReadOnly: true, Generic: true})
+	if err != nil || est.Err != nil || est.Estimate == nil {
+		t.Fatalf("estimate: err=%v stmt=%v", err, est.Err)
+	}
+
+	// A failing generic replay leaves no prepared statement behind.
+	res, err = r.Run(ctx, Query{SQL: "SELECT * FROM nosuch WHERE id = $1", Params: []capture.Param{{Value: "1"}}, ReadOnly: true, Generic: true})
+	if err != nil || res.Err == nil {
+		t.Fatalf("want a statement error, got err=%v res=%+v", err, res.Err)
+	}
+	if again, err := r.Run(ctx, q); err != nil || again.Err != nil {
+		t.Fatalf("second generic replay: err=%v stmt=%v", err, again.Err)
+	}
+}
