@@ -3,7 +3,6 @@ package github
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,10 +130,10 @@ func findingLines(res gate.Result, severity string) string {
 
 // Failing returns the queries of r that fail the gate, worst first: those
 // that could not run at all (a timeout, temp_file_limit: what would take
-// production down), then the regressed ones by how many times worse their
-// worst failing metric got (a metric that was zero, as temp files often
-// are, got infinitely worse), then by how many metrics regressed, then by
-// name.
+// production down), then the regressed ones by how many of their failing
+// metrics grew from zero (a first spill to disk, a first WAL byte), then by
+// how many times worse their worst other failing metric got, then by how
+// many metrics failed, then by name.
 func Failing(r gate.Report) []gate.Result {
 	var out []gate.Result
 	for _, res := range r.Queries {
@@ -149,10 +148,14 @@ func Failing(r gate.Report) []gate.Result {
 			}
 			return 1
 		}
-		if c := cmp.Compare(worsening(b), worsening(a)); c != 0 {
+		wa, wb := worsening(a), worsening(b)
+		if c := cmp.Compare(wb.fromZero, wa.fromZero); c != 0 {
 			return c
 		}
-		if c := cmp.Compare(failCount(b), failCount(a)); c != 0 {
+		if c := cmp.Compare(wb.factor, wa.factor); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(wb.failing, wa.failing); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Name, b.Name)
@@ -160,35 +163,34 @@ func Failing(r gate.Report) []gate.Result {
 	return out
 }
 
-// worsening is the largest factor by which a failing metric of res grew
-// against its baseline, or went past its limit when it has no baseline.
-func worsening(res gate.Result) float64 {
-	worst := 0.0
+// worse says how much worse a query got.
+type worse struct {
+	// fromZero counts the failing metrics that grew from zero.
+	fromZero int
+	// factor is the largest factor by which another failing metric grew
+	// against its baseline, or went past its limit when it has none.
+	factor float64
+	// failing counts the failing findings.
+	failing int
+}
+
+func worsening(res gate.Result) worse {
+	var w worse
 	for _, f := range res.Findings {
 		if f.Severity != gate.SeverityFail {
 			continue
 		}
+		w.failing++
 		ref := f.Baseline
 		if ref == 0 && f.Limit > 0 {
 			ref = f.Limit
 		}
-		factor := math.Inf(1)
-		if ref > 0 {
-			factor = f.Current / ref
-		} else if f.Current <= 0 {
-			factor = 1
-		}
-		worst = max(worst, factor)
-	}
-	return worst
-}
-
-func failCount(res gate.Result) int {
-	n := 0
-	for _, f := range res.Findings {
-		if f.Severity == gate.SeverityFail {
-			n++
+		switch {
+		case ref > 0:
+			w.factor = max(w.factor, f.Current/ref)
+		case f.Current > 0:
+			w.fromZero++
 		}
 	}
-	return n
+	return w
 }
