@@ -6,8 +6,8 @@ import (
 )
 
 // filters finds scans whose filter discards far more rows than they
-// return. A node already reported as a lost index scan (in prior) is left
-// out: that finding says it.
+// return. A scan that prior findings already explain is left out: a lost
+// index scan, or a partition scanned because pruning was lost.
 func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
 	if !enabled(r.Severity) {
 		return nil
@@ -21,7 +21,7 @@ func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
 		if ratio <= r.Ratio {
 			continue
 		}
-		if slices.ContainsFunc(prior, func(f Finding) bool { return f.Node == i+1 && f.Kind == FindingSeqScan }) {
+		if explained(prior, j.c.Nodes, i) {
 			continue
 		}
 		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
@@ -45,4 +45,19 @@ func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
 // (at least one).
 func filterRatio(n Node) float64 {
 	return n.RowsRemovedByFilter / max(n.ActualRows, 1)
+}
+
+// explained reports whether prior findings already explain the rows node i
+// discards: it is a lost index scan itself, or a partition under an Append
+// that lost its pruning.
+func explained(prior []Finding, nodes []Node, i int) bool {
+	return slices.ContainsFunc(prior, func(f Finding) bool {
+		switch f.Kind {
+		case FindingSeqScan:
+			return f.Node == i+1
+		case FindingPartitionPruning:
+			return isBelow(nodes, i, f.Node-1)
+		}
+		return false
+	})
 }

@@ -56,7 +56,7 @@ func rowsRead(n Node) float64 {
 }
 
 // bitmapName names a Bitmap Heap Scan with the index its Bitmap Index Scan
-// child used, e.g. "Bitmap Heap Scan on orders using orders_user_id_idx".
+// child used, e.g. "Bitmap Heap Scan on orders via orders_user_id_idx".
 func bitmapName(nodes []Node, heap *Node) string {
 	for k := range nodes {
 		if &nodes[k] != heap {
@@ -64,7 +64,7 @@ func bitmapName(nodes []Node, heap *Node) string {
 		}
 		for _, c := range children(nodes, k) {
 			if nodes[c].Type == "Bitmap Index Scan" && nodes[c].Index != "" {
-				return heap.Name + " using " + nodes[c].Index
+				return heap.Name + " via " + nodes[c].Index
 			}
 		}
 	}
