@@ -10,7 +10,10 @@ import (
 )
 
 func newBaselineCmd(s *streams) *cobra.Command {
-	var f commonFlags
+	var (
+		f    commonFlags
+		only []string
+	)
 	cmd := &cobra.Command{
 		Use:   "baseline",
 		Short: "Replay the queries and record their metrics as the baseline",
@@ -27,11 +30,23 @@ against. Commit the file; re-recording unchanged queries gives the same bytes.`,
 			if err != nil {
 				return err
 			}
+			var old *baseline.File
+			if len(only) > 0 {
+				if old, err = baseline.Read(cfg.Baseline); err != nil {
+					return fmt.Errorf("--only updates an existing baseline: %w", err)
+				}
+				if queries, err = selectQueries(queries, only); err != nil {
+					return err
+				}
+			}
 			run, err := measure(cmd.Context(), cfg, queries, s)
 			if err != nil {
 				return err
 			}
 			file := toBaseline(run)
+			if old != nil {
+				file = mergeBaseline(old, file, only)
+			}
 			if err := baseline.Write(cfg.Baseline, file); err != nil {
 				return err
 			}
@@ -48,7 +63,50 @@ against. Commit the file; re-recording unchanged queries gives the same bytes.`,
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().StringArrayVar(&only, "only", nil, "re-record only this query (repeatable); the others stay as recorded")
 	return cmd
+}
+
+// selectQueries keeps the queries named in only, each of which must exist.
+func selectQueries(queries []query, only []string) ([]query, error) {
+	want := map[string]bool{}
+	for _, n := range only {
+		want[n] = true
+	}
+	var out []query
+	for _, q := range queries {
+		if want[q.name] {
+			out = append(out, q)
+			delete(want, q.name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("--only %s: no query of that name among the configured queries", n)
+	}
+	return out, nil
+}
+
+// mergeBaseline replaces old's entries for the queries named in only with
+// updated's, keeping the rest as they were recorded. (Group totals measured
+// from a few queries would be wrong, so they too stay as recorded.)
+func mergeBaseline(old, updated *baseline.File, only []string) *baseline.File {
+	merged := *updated
+	merged.Queries = nil
+	fresh := map[string]bool{}
+	for _, n := range only {
+		fresh[n] = true
+	}
+	for _, q := range updated.Queries {
+		if fresh[q.Name] {
+			merged.Queries = append(merged.Queries, q)
+		}
+	}
+	for _, q := range old.Queries {
+		if !fresh[q.Name] {
+			merged.Queries = append(merged.Queries, q)
+		}
+	}
+	return &merged
 }
 
 func toBaseline(r *run) *baseline.File {

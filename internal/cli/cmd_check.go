@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,10 @@ one query regressed, 2 error.`,
 			if err != nil {
 				return err
 			}
+			// An expired acceptance fails before any seeding.
+			if _, err := gate.Accept(gate.Report{}, acceptances(cfg), time.Now()); err != nil {
+				return err
+			}
 			base, err := baseline.Read(cfg.Baseline)
 			if errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("baseline %s: no such file: record one with `plangate baseline` and commit it", cfg.Baseline)
@@ -51,7 +56,10 @@ one query regressed, 2 error.`,
 			if err != nil {
 				return err
 			}
-			result := gate.Compare(base.GateQueries(), currentQueries(run), rules)
+			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run), rules), acceptances(cfg), time.Now())
+			if err != nil {
+				return err
+			}
 			meta := report.Meta{Postgres: run.postgres, Backend: run.server, Baseline: cfg.Baseline}
 			if base.Postgres != run.postgres {
 				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", base.Postgres, run.postgres)
@@ -115,6 +123,14 @@ func rulesFrom(cfg config.Config) (gate.Rules, error) {
 		}
 	}
 	return rules, nil
+}
+
+func acceptances(cfg config.Config) []gate.Acceptance {
+	out := make([]gate.Acceptance, len(cfg.Accept))
+	for i, a := range cfg.Accept {
+		out[i] = gate.Acceptance{Query: a.Query, Metric: a.Metric, Reason: a.Reason, Expires: a.Expires.Time}
+	}
+	return out
 }
 
 func ruleOverride(t config.Threshold) gate.Rule {

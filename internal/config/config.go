@@ -53,6 +53,8 @@ type Config struct {
 	Thresholds map[string]Threshold `yaml:"thresholds"`
 	// Overrides holds per-query thresholds: query name -> metric -> rule.
 	Overrides map[string]map[string]Threshold `yaml:"overrides"`
+	// Accept lists known regressions that warn instead of failing.
+	Accept []Acceptance `yaml:"accept"`
 
 	// Dir is the directory of the configuration file (or the working
 	// directory when there is none); not read from the file.
@@ -96,6 +98,32 @@ type Threshold struct {
 	Budget *Quantity `yaml:"budget"`
 	// Gate decides whether the metric can fail the build.
 	Gate *bool `yaml:"gate"`
+}
+
+// Acceptance accepts a regression of one metric of one query on purpose.
+type Acceptance struct {
+	// Query is the query's name.
+	Query string `yaml:"query"`
+	// Metric is the metric, or "*" for all of the query's metrics.
+	Metric string `yaml:"metric"`
+	// Reason says why; required, and shown in reports.
+	Reason string `yaml:"reason"`
+	// Expires is the last day the acceptance holds (YYYY-MM-DD); after it
+	// the run fails until the acceptance is removed or moved.
+	Expires Date `yaml:"expires"`
+}
+
+// Date is a calendar day written as YYYY-MM-DD.
+type Date struct{ time.Time }
+
+// UnmarshalYAML reads a YYYY-MM-DD date.
+func (d *Date) UnmarshalYAML(n *yaml.Node) error {
+	t, err := time.Parse(time.DateOnly, n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a date: write it as YYYY-MM-DD", n.Line, n.Value)
+	}
+	d.Time = t
+	return nil
 }
 
 // Duration is a time.Duration written as "30s" or "2m" in YAML.
@@ -248,6 +276,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Backend == "dsn" && c.DSN == "" {
 		return errors.New("config: backend dsn needs a server: give --dsn URL or dsn in plangate.yaml")
+	}
+	for i, a := range c.Accept {
+		if a.Query == "" || a.Metric == "" || a.Reason == "" {
+			return fmt.Errorf("config: accept[%d]: query, metric and reason are all required (metric may be \"*\")", i)
+		}
 	}
 	if c.Replay.ParallelWorkers < 0 {
 		return errors.New("config: replay.parallel_workers must be 0 or more")

@@ -62,6 +62,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"bad backend", "backend: cloud\n", `backend "cloud"`},
 		{"dsn without url", "backend: dsn\n", "needs a server"},
 		{"not yaml", "schema: [unclosed\n", "yaml"},
+		{"accept without reason", "accept:\n  - {query: q, metric: rows}\n", "accept[0]: query, metric and reason"},
+		{"accept bad date", "accept:\n  - {query: q, metric: rows, reason: r, expires: soon}\n", `"soon" is not a date`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
