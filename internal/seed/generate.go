@@ -28,6 +28,7 @@ type genConfig struct {
 	tty      bool
 	parallel int
 	workMem  string
+	noFreeze bool // load without COPY FREEZE: tests compare the two
 }
 
 type genOptionFunc func(*genConfig)
@@ -294,7 +295,7 @@ func (g *generation) loadTable(ctx context.Context, conn *pgx.Conn, t *tableInfo
 	if binaryFormat {
 		opts = append(opts, "FORMAT binary")
 	}
-	if t.relkind == "r" {
+	if t.relkind == "r" && !g.cfg.noFreeze {
 		// Rows are written frozen and all-visible, since the table was
 		// emptied in the same transaction: VACUUM has nothing left to do.
 		opts = append(opts, "FREEZE")

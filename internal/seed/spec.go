@@ -20,6 +20,48 @@ const SpecVersion = 1
 
 // Spec is a data spec: how many rows each table gets and how each of its
 // columns is filled. Columns the spec leaves out take their defaults.
+//
+// The file is YAML:
+//
+//	version: 1                  # required
+//	seed: 42                    # optional; WithSeed overrides it
+//	tables:
+//	  customers:                # or app.customers; matched exactly
+//	    rows: 2000000           # at scale 1
+//	    columns:
+//	      id:    {generator: sequence}
+//	      email: {generator: text, unique: true, min_length: 13, max_length: 20, suffix: "@example.com"}
+//	  orders:
+//	    rows: 30000000
+//	    columns:
+//	      customer_id: {generator: reference, table: customers, skew: 0.8}
+//
+// Generators and their settings (every generator also takes null_fraction,
+// the share of rows left NULL):
+//
+//	sequence    start (1), step (1): start, start+step, ...
+//	uniform     min, max, sorted: evenly spread; whole numbers in integer
+//	            columns; sorted values rise with the row number instead
+//	normal      mean, stddev, min, max: bell-shaped, redrawn outside min..max
+//	zipf        min (1), max, skew (1): min most frequent, then min+1, ...;
+//	            P(k-th value) is proportional to 1/k^skew
+//	category    values: a mapping of value to weight ({paid: 70, pending: 30})
+//	            or a list of equally likely values
+//	text        min_length (8), max_length (16), prefix, suffix; distinct N
+//	            draws from N strings (skew > 0 makes some far more common);
+//	            unique makes every value differ (min_length >= 13)
+//	timestamp   min, max (2024-01-31, 2024-01-31 12:00:00 or RFC 3339, UTC),
+//	            sorted
+//	uuid        random version 4 UUIDs
+//	reference   table, column (the table's primary key if left out), skew:
+//	            a foreign key: rows of the other table picked evenly, or
+//	            Zipf-skewed over its row order; a table outside the spec is
+//	            read from the database
+//	correlated  with (a column of the same table), and either min_offset and
+//	            max_offset (numbers, or durations such as 90s, 36h, 7d, for
+//	            a value at that distance from the other column's), or values
+//	            and strength (0..1: the share of rows whose value is a fixed
+//	            function of the other column's, the rest drawn from values)
 type Spec struct {
 	// Path is the file the spec was read from; errors name it.
 	Path string
