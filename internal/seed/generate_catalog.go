@@ -174,7 +174,6 @@ type indexDef struct {
 	byConstraint bool
 	clustered    bool
 	replident    bool
-	tableBytes   int64
 }
 
 // fkDef is a foreign key touching a spec table.
@@ -198,8 +197,7 @@ func readIndexes(ctx context.Context, conn *pgx.Conn, tables []*tableInfo) ([]in
 		SELECT i.indrelid, format('%I.%I', n.nspname, ic.relname), ic.relname, pg_get_indexdef(i.indexrelid),
 		       coalesce(con.conname, ''), coalesce(con.contype::text, ''),
 		       coalesce(pg_get_constraintdef(con.oid), ''), coalesce(con.condeferrable, false),
-		       i.indisclustered, i.indisreplident, ic.relkind::text,
-		       pg_total_relation_size(i.indrelid)
+		       i.indisclustered, i.indisreplident, ic.relkind::text
 		FROM pg_index i
 		JOIN pg_class ic ON ic.oid = i.indexrelid
 		JOIN pg_namespace n ON n.oid = ic.relnamespace
@@ -218,7 +216,7 @@ func readIndexes(ctx context.Context, conn *pgx.Conn, tables []*tableInfo) ([]in
 		var deferrable bool
 		var relkind string
 		if err := rows.Scan(&rel, &d.name, &d.bare, &d.createSQL, &d.constraint, &d.contype, &d.conDef, &deferrable,
-			&d.clustered, &d.replident, &relkind, &d.tableBytes); err != nil {
+			&d.clustered, &d.replident, &relkind); err != nil {
 			return nil, fmt.Errorf("seed: read indexes: %w", err)
 		}
 		d.table = byOID[rel]

@@ -365,7 +365,7 @@ func TestGenerate_OutsideTables(t *testing.T) {
 		CREATE TABLE app.countries (code text PRIMARY KEY);
 		INSERT INTO app.countries VALUES ('BR'), ('DE'), ('FR');
 		CREATE TABLE app.visits (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, country text REFERENCES app.countries, at date);
-		CREATE TABLE app.ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT '2024-01-01');`)
+		CREATE TABLE app.ticks (id bigserial PRIMARY KEY, at timestamptz DEFAULT '2024-01-01', seen timestamptz DEFAULT now());`)
 	spec := mustSpec(t, `
 version: 1
 tables:
@@ -378,8 +378,12 @@ tables:
     rows: 10
     columns: {}
 `)
-	if _, err := Generate(ctx, dsn, spec); err != nil {
+	var log bytes.Buffer
+	if _, err := Generate(ctx, dsn, spec, WithProgress(&log)); err != nil {
 		t.Fatal(err)
+	}
+	if want := `seed: warning: table "app.ticks": column "seen" takes its default now(), which differs from run to run`; !strings.Contains(log.String(), want) {
+		t.Errorf("no warning about the volatile default in:\n%s", log.String())
 	}
 	conn := connect(t, dsn)
 	if n := queryFloat(t, conn, `SELECT count(DISTINCT country) FROM app.visits`); n != 3 {
@@ -458,5 +462,45 @@ func TestGenerate_FreezeLeavesSameState(t *testing.T) {
 	}
 	if frozen != plain {
 		t.Errorf("catalog state differs:\nwith FREEZE:\n%s\nwithout:\n%s", frozen, plain)
+	}
+}
+
+// TestGenerate_Partitioned loads a partitioned table: rows routed to the
+// partitions, and the partitioned indexes rebuilt on every partition.
+func TestGenerate_Partitioned(t *testing.T) {
+	ctx := context.Background()
+	dsn := newSchemaDB(t, `
+		CREATE TABLE events (id bigint, at date NOT NULL, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+		CREATE TABLE events_2023 PARTITION OF events FOR VALUES FROM ('2023-01-01') TO ('2024-01-01');
+		CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+		CREATE INDEX events_kind_idx ON events (kind);`)
+	conn := connect(t, dsn)
+	const defs = `SELECT string_agg(pg_get_indexdef(indexrelid) || ' valid=' || indisvalid, E'\n' ORDER BY indexrelid::regclass::text)
+		FROM pg_index WHERE indrelid IN ('events'::regclass, 'events_2023'::regclass, 'events_2024'::regclass)`
+	var before, after string
+	if err := conn.QueryRow(ctx, defs).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	spec := mustSpec(t, `
+version: 1
+tables:
+  events:
+    rows: 5000
+    columns:
+      id: {generator: sequence}
+      at: {generator: timestamp, min: 2023-01-01, max: 2024-12-31}
+      kind: {generator: category, values: [click, view, buy]}
+`)
+	if _, err := Generate(ctx, dsn, spec); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, defs).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Errorf("indexes changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if n := queryFloat(t, conn, `SELECT count(*) FROM events_2024`); n < 2000 || n > 3000 {
+		t.Errorf("%v rows in events_2024, want about half of 5000", n)
 	}
 }
