@@ -149,12 +149,29 @@ func markdownRegressed(w io.Writer, res gate.Result) {
 	if res.Baseline == nil || res.Current == nil || len(res.Baseline.Plan) == 0 || len(res.Current.Plan) == 0 {
 		return
 	}
+	deltas := NodeDeltas(res.Baseline, res.Current)
 	if slices.Equal(res.Baseline.Plan, res.Current.Plan) {
 		fmt.Fprintf(w, "\nThe plan's shape is unchanged: the same plan does more work.\n")
+		markdownDeltas(w, deltas)
 		return
 	}
-	diff := strings.Join(PlanDiff(res.Baseline.Plan, res.Current.Plan), "\n")
+	if d, ok := gate.Diverge(res.Baseline, res.Current); ok {
+		fmt.Fprintf(w, "\n**Plans diverge at node %d:** %s → %s\n", d.Node, code(d.Baseline), code(d.Current))
+	}
+	diff := strings.Join(trimDiff(PlanDiff(res.Baseline.Plan, res.Current.Plan)), "\n")
 	fmt.Fprintf(w, "\n<details><summary>Plan diff</summary>\n\n%s\n\n</details>\n", fenced("diff", diff))
+	markdownDeltas(w, deltas)
+}
+
+// markdownDeltas lists what changed at the nodes both plans share.
+func markdownDeltas(w io.Writer, deltas []string) {
+	if len(deltas) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nNodes both plans share:\n\n")
+	for _, d := range deltas {
+		fmt.Fprintf(w, "- %s\n", text(d))
+	}
 }
 
 func markdownError(w io.Writer, res gate.Result) {

@@ -129,6 +129,7 @@ func writeText(w io.Writer, r gate.Report, meta Meta, o options) error {
 			}
 			fmt.Fprintf(bw, "  %s %s\n", p.paint(severityColor(f.Severity), severityMark(f.Severity)), f.Message)
 		}
+		textPlanChange(bw, p, res)
 	}
 	if regressed {
 		fmt.Fprintln(bw)
@@ -238,4 +239,37 @@ func writeTable(w io.Writer, p painter, rows [][]cell) {
 // oneLine keeps a multi-line error on one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// textPlanChange shows how the plan changed: where the plans diverge, the
+// diff of their shapes, and what changed at the nodes they share.
+func textPlanChange(w io.Writer, p painter, res gate.Result) {
+	if res.Baseline == nil || res.Current == nil || res.Current.Error != "" {
+		return
+	}
+	if d := divergence(res); d != "" {
+		fmt.Fprintf(w, "  %s\n", p.paint(ansiBold, d))
+		for _, line := range trimDiff(PlanDiff(res.Baseline.Plan, res.Current.Plan)) {
+			code := ""
+			switch {
+			case strings.HasPrefix(line, "-"):
+				code = ansiRed
+			case strings.HasPrefix(line, "+"):
+				code = ansiGreen
+			}
+			fmt.Fprintf(w, "    %s\n", p.paint(code, line))
+		}
+	}
+	deltas := NodeDeltas(res.Baseline, res.Current)
+	if len(deltas) == 0 {
+		return
+	}
+	if divergence(res) == "" {
+		fmt.Fprintln(w, "  the plan's shape is unchanged; its nodes did more work:")
+	} else {
+		fmt.Fprintln(w, "  nodes both plans share:")
+	}
+	for _, d := range deltas {
+		fmt.Fprintf(w, "    %s\n", d)
+	}
 }
