@@ -49,6 +49,14 @@ func TestScripts(t *testing.T) {
 			"jq-like":   cmdQueryStatus,
 			"busyport":  cmdBusyPort,
 			"leftovers": cmdLeftovers,
+			"waitcluster": func(ts *testscript.TestScript, neg bool, args []string) {
+				for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+					if clusterRunning(ts) {
+						return
+					}
+				}
+				ts.Fatalf("no cluster started within 60s")
+			},
 			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 				d, err := time.ParseDuration(args[0])
 				ts.Check(err)
@@ -133,6 +141,19 @@ func cmdBusyPort(ts *testscript.TestScript, neg bool, args []string) {
 	if err := os.WriteFile(filepath.Join(ts.Getenv("WORK"), args[0]), []byte(body), 0o644); err != nil {
 		ts.Fatalf("%v", err)
 	}
+}
+
+// clusterRunning reports whether a postgres server runs from $WORK/.tmp.
+func clusterRunning(ts *testscript.TestScript) bool {
+	tmp := filepath.Join(ts.Getenv("WORK"), ".tmp")
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(cmdline), "\x00-D\x00"+tmp) && !strings.Contains(string(cmdline), "initdb") {
+			return true
+		}
+	}
+	return false
 }
 
 // leftovers: with !, no cluster directory is left in $WORK/.tmp and no

@@ -39,10 +39,11 @@ against. Commit the file; re-recording unchanged queries gives the same bytes.`,
 					return err
 				}
 			}
-			run, err := measure(cmd.Context(), cfg, queries, s)
+			runs, err := measure(cmd.Context(), cfg, s, queries)
 			if err != nil {
 				return err
 			}
+			run := runs[0]
 			file := toBaseline(run)
 			if old != nil {
 				file = mergeBaseline(old, file, only)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,11 @@ import (
 )
 
 func newCheckCmd(s *streams) *cobra.Command {
-	var f commonFlags
+	var (
+		f           commonFlags
+		remeasure   bool
+		baseQueries []string
+	)
 	cmd := &cobra.Command{
 		Use:   "check",
 		Short: "Replay the queries and fail if they regressed against the baseline",
@@ -41,21 +46,42 @@ one query regressed, 2 error.`,
 			if _, err := gate.Accept(gate.Report{}, acceptances(cfg), time.Now()); err != nil {
 				return err
 			}
-			base, err := baseline.Read(cfg.Baseline)
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("baseline %s: no such file: record one with `plangate baseline` and commit it", cfg.Baseline)
-			}
-			if err != nil {
-				return err
-			}
 			queries, err := loadQueries(cfg)
 			if err != nil {
 				return err
 			}
-			run, err := measure(cmd.Context(), cfg, queries, s)
+			sets := [][]query{queries}
+			var base *baseline.File
+			if remeasure {
+				if len(baseQueries) == 0 {
+					return errors.New("--remeasure-baseline needs the baseline's queries: give --baseline-queries PATH (e.g. a checkout of the base branch's query directory)")
+				}
+				bcfg := cfg
+				bcfg.Queries = baseQueries
+				old, err := loadQueries(bcfg)
+				if err != nil {
+					return fmt.Errorf("baseline %w", err)
+				}
+				sets = append(sets, old)
+			} else {
+				base, err = baseline.Read(cfg.Baseline)
+				if errors.Is(err, fs.ErrNotExist) {
+					return fmt.Errorf("baseline %s: no such file: record one with `plangate baseline` and commit it", cfg.Baseline)
+				}
+				if err != nil {
+					return err
+				}
+			}
+			runs, err := measure(cmd.Context(), cfg, s, sets...)
 			if err != nil {
 				return err
 			}
+			run := runs[0]
+			if remeasure {
+				// Both sides measured now, on the same server and data.
+				base = toBaseline(runs[1])
+			}
+			rules = withSpreads(rules, runs...)
 			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run), rules), acceptances(cfg), time.Now())
 			if err != nil {
 				return err
@@ -74,7 +100,48 @@ one query regressed, 2 error.`,
 		},
 	}
 	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&remeasure, "remeasure-baseline", false,
+		"replay the baseline's queries (--baseline-queries) in this run and compare with them instead of the baseline file")
+	cmd.Flags().StringArrayVar(&baseQueries, "baseline-queries", nil, "the baseline's query sources, for --remeasure-baseline (repeatable)")
 	return cmd
+}
+
+// withSpreads widens each query's absolute thresholds to twice the spread
+// that repeated runs (--repeat) observed, so that a verdict needs a change
+// beyond the noise measured on this very machine.
+func withSpreads(rules gate.Rules, runs ...*run) gate.Rules {
+	widest := map[string]map[string]float64{}
+	for _, r := range runs {
+		for _, m := range r.measurements {
+			for metric, spread := range m.spread {
+				if widest[m.name] == nil {
+					widest[m.name] = map[string]float64{}
+				}
+				widest[m.name][metric] = max(widest[m.name][metric], spread)
+			}
+		}
+	}
+	if len(widest) == 0 {
+		return rules
+	}
+	out := gate.Rules{Metrics: rules.Metrics, Queries: map[string]map[string]gate.Rule{}}
+	for name, metrics := range rules.Queries {
+		out.Queries[name] = maps.Clone(metrics)
+	}
+	for name, metrics := range widest {
+		for metric, spread := range metrics {
+			rule, ok := rules.For(name, metric)
+			if !ok || rule.Absolute >= 2*spread {
+				continue
+			}
+			rule.Absolute, rule.Set = 2*spread, 0
+			if out.Queries[name] == nil {
+				out.Queries[name] = map[string]gate.Rule{}
+			}
+			out.Queries[name][metric] = rule
+		}
+	}
+	return out
 }
 
 // checkFormat fails early, before any seeding, on a format no writer knows.

@@ -44,11 +44,12 @@ the plan's shape. --format json prints the metrics and the raw plan.`,
 				}
 				st.Params = append(st.Params, v)
 			}
-			run, err := measure(cmd.Context(), cfg, []query{{name: st.Name, st: st, id: id}}, s)
+			cfg.Replay.GenericPlans = false
+			runs, err := measure(cmd.Context(), cfg, s, []query{{name: st.Name, st: st, id: id, count: 1}})
 			if err != nil {
 				return err
 			}
-			m := run.measurements[0]
+			m := runs[0].measurements[0]
 			if cfg.Format == "json" {
 				return writeExplainJSON(s, m)
 			}

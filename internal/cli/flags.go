@@ -21,6 +21,7 @@ type commonFlags struct {
 	dsn         string
 	allowRemote bool
 	image       string
+	repeat      int
 }
 
 func (f *commonFlags) register(fs *pflag.FlagSet) {
@@ -35,6 +36,7 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let --dsn name a server on another host")
 	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default postgres:17)")
+	fs.IntVar(&f.repeat, "repeat", 1, "replay each statement N times after a warm-up and keep each metric's median")
 }
 
 // load reads the configuration file and lays the flags that were given over it.
@@ -77,6 +79,9 @@ func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
 	}
 	if changed("allow-remote") {
 		cfg.AllowRemote = f.allowRemote
+	}
+	if changed("repeat") {
+		cfg.Replay.Repeat = f.repeat
 	}
 	if changed("image") {
 		cfg.Postgres.Image = f.image

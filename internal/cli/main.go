@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return ExitPass
 	case errors.Is(err, gate.ErrRegressed):
 		return ExitRegressed
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
 		fmt.Fprintln(stderr, "plangate: interrupted; servers and temporary files were removed")
 		return ExitError
 	}

@@ -22,6 +22,8 @@ type measurement struct {
 	metrics plan.Metrics
 	spills  []plan.Spill
 	err     *replay.Error
+	// spread is each metric's max - min over repeated runs (--repeat).
+	spread map[string]float64
 }
 
 // run is the result of measuring a query set on one seeded database.
@@ -33,8 +35,9 @@ type run struct {
 }
 
 // measure provisions a server, seeds a scratch database and replays every
-// query on it. Everything it started is gone when it returns.
-func measure(ctx context.Context, cfg config.Config, queries []query, s *streams) (_ *run, err error) {
+// set of queries on it, returning one run per set. Everything it started is
+// gone when it returns.
+func measure(ctx context.Context, cfg config.Config, s *streams, sets ...[]query) (_ []*run, err error) {
 	progress := newProgress(s)
 	defer progress.done()
 
@@ -75,18 +78,46 @@ func measure(ctx context.Context, cfg config.Config, queries []query, s *streams
 	}
 	defer r.Close(context.WithoutCancel(ctx))
 
-	out := &run{server: srv.Describe(), settings: r.Settings(), postgres: versionString(r.ServerVersion())}
-	for i, q := range replayOrder(queries) {
-		progress.stage("replaying %d/%d %s", i+1, len(queries), q.name)
-		m, err := measureOne(ctx, r, q)
-		if err != nil {
-			return nil, err
+	var runs []*run
+	for _, queries := range sets {
+		queries = withGenericVariants(queries, cfg.Replay.GenericPlans)
+		out := &run{server: srv.Describe(), settings: r.Settings(), postgres: versionString(r.ServerVersion())}
+		for i, q := range replayOrder(queries) {
+			progress.stage("replaying %d/%d %s", i+1, len(queries), q.name)
+			m, err := measureRepeated(ctx, r, q, max(cfg.Replay.Repeat, 1))
+			if err != nil {
+				return nil, err
+			}
+			out.measurements = append(out.measurements, m)
 		}
-		out.measurements = append(out.measurements, m)
+		out.measurements = append(out.measurements, groupTotals(out.measurements)...)
+		sort.SliceStable(out.measurements, func(i, j int) bool { return out.measurements[i].name < out.measurements[j].name })
+		runs = append(runs, out)
 	}
-	out.measurements = append(out.measurements, groupTotals(out.measurements)...)
-	sort.SliceStable(out.measurements, func(i, j int) bool { return out.measurements[i].name < out.measurements[j].name })
-	return out, nil
+	return runs, nil
+}
+
+// genericSuffix marks the generic-plan variant of a parameterized query.
+const genericSuffix = " [generic plan]"
+
+// withGenericVariants adds, for every query with parameter values, its
+// replay as a prepared statement's generic plan: drivers switch to it after
+// five executions, and a generic plan that is far worse than the custom one
+// is a classic production surprise.
+func withGenericVariants(queries []query, on bool) []query {
+	if !on {
+		return queries
+	}
+	out := make([]query, 0, len(queries))
+	for _, q := range queries {
+		out = append(out, q)
+		if len(q.st.Params) > 0 && !q.estimateOnly && q.id.Kind != queryid.KindUtility {
+			g := q
+			g.name, g.generic, g.group = q.name+genericSuffix, true, ""
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // groupPrefix starts the name of a group's totals.
@@ -143,13 +174,46 @@ func sessionSettings(cfg config.Config) map[string]string {
 	return serverSettings(cfg)
 }
 
+// measureRepeated replays q n times after a warm-up run when n > 1, and
+// keeps the median of each metric and its spread (max - min); with n == 1
+// it replays once.
+func measureRepeated(ctx context.Context, r *replay.Replayer, q query, n int) (measurement, error) {
+	first, err := measureOne(ctx, r, q)
+	if err != nil || n == 1 || first.err != nil || q.estimateOnly {
+		return first, err
+	}
+	runs := make([]measurement, 0, n)
+	for range n {
+		m, err := measureOne(ctx, r, q)
+		if err != nil {
+			return measurement{}, err
+		}
+		if m.err != nil {
+			return m, nil
+		}
+		runs = append(runs, m)
+	}
+	mid := runs[n/2]
+	mid.metrics, mid.spread = plan.Metrics{}, map[string]float64{}
+	for name := range runs[0].metrics {
+		vals := make([]float64, 0, n)
+		for _, m := range runs {
+			vals = append(vals, m.metrics[name])
+		}
+		sort.Float64s(vals)
+		mid.metrics[name] = vals[len(vals)/2]
+		mid.spread[name] = vals[len(vals)-1] - vals[0]
+	}
+	return mid, nil
+}
+
 func measureOne(ctx context.Context, r *replay.Replayer, q query) (measurement, error) {
 	readOnly := q.id.Kind == queryid.KindSelect && !q.id.SelectForUpdate
 	if q.id.Kind == queryid.KindUtility {
 		return measurement{query: q, err: &replay.Error{Kind: replay.ErrorStatement,
 			Message: "not replayed: a utility statement (DDL, VACUUM, SET, ...) cannot run under EXPLAIN ANALYZE"}}, nil
 	}
-	rq := replay.Query{SQL: q.st.SQL, Params: q.st.Params, ReadOnly: readOnly}
+	rq := replay.Query{SQL: q.st.SQL, Params: q.st.Params, ReadOnly: readOnly, Generic: q.generic}
 	run := r.Run
 	if q.estimateOnly {
 		// No values for the placeholders: the generic plan's estimate is

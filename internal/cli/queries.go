@@ -24,6 +24,9 @@ type query struct {
 	estimateOnly bool
 	// countOf names the list query a pagination count belongs to.
 	countOf string
+	// generic replays the statement's generic plan (a prepared statement
+	// under plan_cache_mode = force_generic_plan).
+	generic bool
 }
 
 // loadQueries reads the configured sources, identifies every statement,

@@ -86,6 +86,12 @@ type Replay struct {
 	// ParallelWorkers is max_parallel_workers_per_gather (default 0: plans
 	// with parallel workers vary with the machine).
 	ParallelWorkers int `yaml:"parallel_workers"`
+	// Repeat replays each statement this many times after a warm-up run and
+	// keeps each metric's median (default 1: once).
+	Repeat int `yaml:"repeat"`
+	// GenericPlans also replays every query with parameters as a prepared
+	// statement's generic plan (default true).
+	GenericPlans bool `yaml:"generic_plans"`
 }
 
 // Threshold overrides parts of a metric's rule; unset fields keep the default.
@@ -187,7 +193,7 @@ func Defaults() Config {
 		Format:   "text",
 		Backend:  "auto",
 		Postgres: Postgres{Image: "postgres:17"},
-		Replay:   Replay{StatementTimeout: Duration(60 * time.Second), TempFileLimit: "1GB"},
+		Replay:   Replay{StatementTimeout: Duration(60 * time.Second), TempFileLimit: "1GB", Repeat: 1, GenericPlans: true},
 	}
 }
 
@@ -281,6 +287,9 @@ func (c *Config) Validate() error {
 		if a.Query == "" || a.Metric == "" || a.Reason == "" {
 			return fmt.Errorf("config: accept[%d]: query, metric and reason are all required (metric may be \"*\")", i)
 		}
+	}
+	if c.Replay.Repeat < 1 || c.Replay.Repeat > 1000 {
+		return fmt.Errorf("config: replay.repeat = %d: give a count from 1 to 1000", c.Replay.Repeat)
 	}
 	if c.Replay.ParallelWorkers < 0 {
 		return errors.New("config: replay.parallel_workers must be 0 or more")
