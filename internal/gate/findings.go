@@ -290,13 +290,14 @@ func mergeStatementFindings(metric, named []Finding) []Finding {
 		}
 		m := &out[i]
 		m.Kind = f.Kind
-		if severityRank(f.Severity) < severityRank(m.Severity) {
-			m.Severity = f.Severity
+		switch {
+		case severityRank(f.Severity) < severityRank(m.Severity):
+			m.Severity, m.Limit, m.Message = f.Severity, f.Limit, f.Message
+		case m.Limit == 0:
+			// A change past the rule's margins that is also past the
+			// budget: say both.
 			m.Limit = f.Limit
-			m.Message = f.Message
-		}
-		if m.Limit == 0 {
-			m.Limit = f.Limit
+			m.Message += "; over the " + FormatValue(f.Metric, f.Limit) + " budget for one statement"
 		}
 	}
 	return out

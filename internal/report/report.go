@@ -46,6 +46,7 @@ var writers = map[string]writer{
 	"json":     writeJSON,
 	"junit":    writeJUnit,
 	"sarif":    writeSARIF,
+	"html":     writeHTML,
 }
 
 // Formats returns the names of the formats Write knows, sorted.
