@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -31,10 +32,17 @@ type localConfig struct {
 	tempDir  string
 	runAs    string
 	ready    time.Duration
+	dataDir  string
 }
 
 // WithBinDir uses the PostgreSQL programs in dir instead of searching for them.
 func WithBinDir(dir string) LocalOption { return func(c *localConfig) { c.binDir = dir } }
+
+// WithDataDir runs the cluster on dir instead of a temporary data
+// directory: a dir that holds a cluster (PG_VERSION) is started as it is, an
+// empty or missing one is initialized first. Close stops the server but
+// never removes dir; the socket and log stay in the temporary directory.
+func WithDataDir(dir string) LocalOption { return func(c *localConfig) { c.dataDir = dir } }
 
 // WithPort makes the cluster listen on port instead of a free one.
 func WithPort(port int) LocalOption { return func(c *localConfig) { c.port = port } }
@@ -123,12 +131,11 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 		}
 	}
 	data := filepath.Join(l.dir, "data")
-	initdb := exec.CommandContext(ctx, filepath.Join(bin.Dir, "initdb"),
-		"-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
-	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
-	initdb.Dir = l.dir
-	if out, err := initdb.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("local cluster: initdb: %v: %s", err, lastLine(out))
+	if cfg.dataDir != "" {
+		data = cfg.dataDir
+	}
+	if err := l.initData(ctx, data, cred); err != nil {
+		return nil, err
 	}
 
 	args := []string{"-D", data, "-p", strconv.Itoa(l.port), "-k", l.dir,
@@ -230,6 +237,55 @@ func (l *local) Close(ctx context.Context) error {
 	return nil
 }
 
+// initData makes data hold a cluster of the binaries' major version,
+// running initdb when it holds none.
+func (l *local) initData(ctx context.Context, data string, cred *syscall.Credential) error {
+	if version, err := os.ReadFile(filepath.Join(data, "PG_VERSION")); err == nil {
+		if got := strings.TrimSpace(string(version)); got != strconv.Itoa(l.bin.Major) {
+			return fmt.Errorf("local cluster: %s holds a PostgreSQL %s cluster, but the server binaries are %s: use binaries of that version or remove the directory", data, got, l.bin.Version)
+		}
+		return chownTree(data, cred)
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return fmt.Errorf("local cluster: %w", err)
+	}
+	if err := chownTree(data, cred); err != nil {
+		return err
+	}
+	initdb := exec.CommandContext(ctx, filepath.Join(l.bin.Dir, "initdb"),
+		"-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	initdb.Dir = l.dir
+	if out, err := initdb.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("local cluster: initdb: %v: %s", err, lastLine(out))
+	}
+	return nil
+}
+
+// chownTree gives the server's user the data directory (mode 0700, as the
+// server demands), when plangate runs as root.
+func chownTree(dir string, cred *syscall.Credential) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("local cluster: %w", err)
+	}
+	if cred == nil {
+		return nil
+	}
+	err := filepath.WalkDir(dir, func(path string, _ fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, int(cred.Uid), int(cred.Gid))
+	})
+	if err != nil {
+		return fmt.Errorf("local cluster: %w", err)
+	}
+	return nil
+}
+
 // pickPort returns port if it is free, or a free port when port is 0.
 func pickPort(port int) (int, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -264,6 +320,17 @@ func unprivileged(name string) (*syscall.Credential, error) {
 	}
 	return nil, errors.New("local cluster: running as root and no unprivileged user to run postgres as (tried " +
 		strings.Join(names, ", ") + "): create one or set postgres.run_as")
+}
+
+// ServerUserCanReach reports whether the user a local cluster runs as (see
+// WithRunAs) can reach entries of dir. Only running as root makes a
+// difference: otherwise the server runs as plangate's own user.
+func ServerUserCanReach(dir, runAs string) bool {
+	cred, err := unprivileged(runAs)
+	if err != nil {
+		return false
+	}
+	return cred == nil || traversable(dir, cred)
 }
 
 // traversable reports whether the user of cred can reach entries of dir:

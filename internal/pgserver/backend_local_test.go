@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -86,4 +87,46 @@ func TestFindBinaries_NewestWins(t *testing.T) {
 	if !versionLess("9.6", "15.2") || versionLess("16.1", "15.9") || !versionLess("15.2", "15.10") {
 		t.Error("versionLess orders versions wrongly")
 	}
+}
+
+func TestStartLocal_DataDirOutlivesTheServer(t *testing.T) {
+	ctx := context.Background()
+	// Under root the server runs as another user, who must reach the
+	// directory: t.TempDir() is private to root.
+	base, err := os.MkdirTemp("/tmp", "plangate-datadir-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if !ServerUserCanReach(base, "") {
+		t.Fatalf("%s not reachable by the server's user", base)
+	}
+	dir := filepath.Join(base, "cluster")
+	exec := func(sql string) {
+		t.Helper()
+		srv, err := StartLocal(ctx, WithDataDir(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close(ctx)
+		conn, err := pgx.Connect(ctx, srv.ConnString(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("CREATE TABLE kept (id int)")
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		t.Fatalf("data directory gone after Close: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !os.IsNotExist(err) {
+		t.Errorf("postmaster.pid left behind: %v", err)
+	}
+	exec("INSERT INTO kept VALUES (1)") // fails unless the table survived
 }
