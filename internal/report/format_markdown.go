@@ -122,7 +122,7 @@ func markdownRegressed(w io.Writer, res gate.Result) {
 		if f.Severity == gate.SeverityInfo {
 			continue
 		}
-		fmt.Fprintf(w, "- %s %s\n", severityEmoji(f.Severity), text(f.Message))
+		fmt.Fprintf(w, "- %s %s%s\n", severityEmoji(f.Severity), kindLabel(f), text(f.Message))
 	}
 
 	fmt.Fprintf(w, "\n| Metric | Baseline | Current | Change |\n|---|---:|---:|---:|\n")
@@ -156,7 +156,11 @@ func markdownRegressed(w io.Writer, res gate.Result) {
 		return
 	}
 	if d, ok := gate.Diverge(res.Baseline, res.Current); ok {
-		fmt.Fprintf(w, "\n**Plans diverge at node %d:** %s → %s\n", d.Node, code(d.Baseline), code(d.Current))
+		if d.Baseline == d.Current {
+			fmt.Fprintf(w, "\n**Plans diverge at node %d:** %s, whose conditions or keys changed\n", d.Node, code(d.Current))
+		} else {
+			fmt.Fprintf(w, "\n**Plans diverge at node %d:** %s → %s\n", d.Node, code(d.Baseline), code(d.Current))
+		}
 	}
 	diff := strings.Join(trimDiff(PlanDiff(res.Baseline.Plan, res.Current.Plan)), "\n")
 	fmt.Fprintf(w, "\n<details><summary>Plan diff</summary>\n\n%s\n\n</details>\n", fenced("diff", diff))
@@ -185,7 +189,7 @@ func markdownError(w io.Writer, res gate.Result) {
 func otherNotes(res gate.Result) string {
 	var notes []string
 	for _, f := range res.Findings {
-		notes = append(notes, severityEmoji(f.Severity)+" "+f.Message)
+		notes = append(notes, severityEmoji(f.Severity)+" "+kindLabel(f)+f.Message)
 	}
 	if len(notes) > 0 {
 		return strings.Join(notes, "\n")
@@ -199,6 +203,15 @@ func otherNotes(res gate.Result) string {
 		return "ran without error; the baseline recorded an error"
 	}
 	return ""
+}
+
+// kindLabel names a named finding (see docs/findings.md) before its
+// message: "`seq_scan` ".
+func kindLabel(f gate.Finding) string {
+	if f.Kind == "" {
+		return ""
+	}
+	return code(f.Kind) + " "
 }
 
 func plural(n int, one, many string) string {

@@ -127,7 +127,11 @@ func writeText(w io.Writer, r gate.Report, meta Meta, o options) error {
 			if res.Status != gate.StatusRegressed && f.Severity == gate.SeverityInfo {
 				continue
 			}
-			fmt.Fprintf(bw, "  %s %s\n", p.paint(severityColor(f.Severity), severityMark(f.Severity)), f.Message)
+			kind := ""
+			if f.Kind != "" {
+				kind = p.paint(ansiGray, "["+f.Kind+"]") + " "
+			}
+			fmt.Fprintf(bw, "  %s %s%s\n", p.paint(severityColor(f.Severity), severityMark(f.Severity)), kind, f.Message)
 		}
 		textPlanChange(bw, p, res)
 	}
