@@ -24,6 +24,7 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/testcontainers/testcontainers-go/modules/postgres"
 	"github.com/testcontainers/testcontainers-go/wait"
 )
@@ -48,10 +49,12 @@ const dockerReadyTimeout = 2 * time.Minute
 type DockerOption func(*dockerConfig)
 
 type dockerConfig struct {
-	image    string
-	settings Settings
-	reaper   *bool // nil: decide from the environment and the engine
-	log      io.Writer
+	image         string
+	settings      Settings
+	reaper        *bool // nil: decide from the environment and the engine
+	log           io.Writer
+	snapshotKey   string
+	snapshotScope string
 }
 
 // WithImage runs image, which must be compatible with the official postgres
@@ -69,7 +72,9 @@ func WithDockerSettings(s Settings) DockerOption { return func(c *dockerConfig) 
 // and its image is on the engine or can be pulled.
 func WithReaper(enabled bool) DockerOption { return func(c *dockerConfig) { c.reaper = &enabled } }
 
-// WithDockerLog writes testcontainers' progress lines to w (discarded by default).
+// WithDockerLog writes testcontainers' progress lines about the container
+// to w (discarded by default). Its lines about the engine are always
+// discarded: they would go to stderr.
 func WithDockerLog(w io.Writer) DockerOption { return func(c *dockerConfig) { c.log = w } }
 
 // ImageUnavailableError is returned by StartDocker when the image is not on
@@ -95,6 +100,7 @@ type docker struct {
 	hostPort string // host:port the engine maps 5432 to
 	instance string // value of dockerInstanceLabel on this server's container
 	ctr      *postgres.PostgresContainer
+	snapshot *dockerSnapshot // nil without WithSnapshot
 
 	closeOnce sync.Once
 	closeErr  error
@@ -103,8 +109,10 @@ type docker struct {
 
 // StartDocker starts PostgreSQL in a container and waits until it accepts
 // connections. The container is removed by Close, on any error, and as soon
-// as ctx is done, so that Ctrl-C never leaves one behind.
+// as ctx is done, so that Ctrl-C never leaves one behind. With WithSnapshot
+// the server is a Snapshotter, started from a saved snapshot when one fits.
 func StartDocker(ctx context.Context, opts ...DockerOption) (Server, error) {
+	dockerQuiet()
 	cfg := dockerConfig{image: DefaultDockerImage, log: io.Discard}
 	for _, o := range opts {
 		o(&cfg)
@@ -139,16 +147,28 @@ func StartDocker(ctx context.Context, opts ...DockerOption) (Server, error) {
 
 	d := &docker{image: cfg.image, user: "postgres", password: dockerRandom(), instance: dockerRandom(),
 		closed: make(chan struct{})}
-	d.ctr, err = postgres.Run(ctx, cfg.image,
+	run := cfg.image
+	runOpts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(dockerLogger{cfg.log}),
 		postgres.WithUsername(d.user),
-		postgres.WithPassword(d.password),
 		postgres.WithDatabase("postgres"),
 		testcontainers.WithCmd(append([]string{"postgres"}, args...)...),
 		testcontainers.WithLabels(map[string]string{DockerLabel: "docker", dockerInstanceLabel: d.instance}),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hc.ShmSize = shm }),
 		testcontainers.WithWaitStrategyAndDeadline(dockerReadyTimeout, wait.ForMappedPort("5432/tcp")),
-	)
+	}
+	if cfg.snapshotKey != "" {
+		var password string
+		d.snapshot, password, err = findSnapshot(ctx, cli, cfg, args)
+		if err != nil {
+			return nil, err
+		}
+		if d.snapshot.restored {
+			run, d.password = d.snapshot.ref, password
+		}
+		runOpts = append(runOpts, testcontainers.WithEnv(map[string]string{"PGDATA": snapshotPGDATA}))
+	}
+	d.ctr, err = postgres.Run(ctx, run, append(runOpts, postgres.WithPassword(d.password))...)
 	if err == nil {
 		err = d.waitReady(ctx, time.Now().Add(dockerReadyTimeout))
 	}
@@ -310,9 +330,14 @@ func (d *docker) ConnString(database string) string {
 	return u.String()
 }
 
-// Describe names the image, the server version and the mapped address.
+// Describe names the image, the server version, the snapshot it started
+// from if any, and the mapped address.
 func (d *docker) Describe() string {
-	return fmt.Sprintf("container %s (PostgreSQL %s) at %s", d.image, d.version, d.hostPort)
+	from := ""
+	if d.FromSnapshot() {
+		from = ", seeded snapshot " + d.snapshot.key[:min(12, len(d.snapshot.key))]
+	}
+	return fmt.Sprintf("container %s (PostgreSQL %s%s) at %s", d.image, d.version, from, d.hostPort)
 }
 
 // Close removes the container and its volumes. It does so even when ctx is
@@ -547,6 +572,17 @@ func dockerRandom() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+var dockerQuietOnce sync.Once
+
+// dockerQuiet keeps testcontainers off stderr. Besides the logger each
+// container is given (WithLogger), it writes a few lines through a
+// process-wide default logger, which prints to stderr: the engine it
+// connected to ("Connected to docker: ..."), the reaper's progress. Setting
+// that default (log.SetDefault) is the one switch it offers.
+func dockerQuiet() {
+	dockerQuietOnce.Do(func() { tclog.SetDefault(tclog.NewNoopLogger()) })
 }
 
 // dockerLogger adapts an io.Writer to testcontainers' logger.
