@@ -134,7 +134,8 @@ func isPing(sql string) bool {
 // the semicolons outside quotes, comments and parentheses, as the server runs
 // them one by one. A text holding one statement comes back unchanged;
 // otherwise each part is trimmed of white space, and parts holding nothing
-// but white space and comments are dropped, as the server skips them.
+// but white space and comments are dropped, as the server skips them. A text
+// with no statement at all comes back unchanged too.
 func splitStatements(sql string) []string {
 	var parts []string
 	start, depth := 0, 0
@@ -169,12 +170,12 @@ func splitStatements(sql string) []string {
 	parts = append(parts, sql[start:])
 	var out []string
 	for _, p := range parts {
-		b := []byte(p)
-		if skipSpaceAndComments(b, 0) < len(b) {
-			out = append(out, strings.TrimSpace(p))
+		p = strings.TrimSpace(p)
+		if b := []byte(p); skipSpaceAndComments(b, 0) < len(b) {
+			out = append(out, p)
 		}
 	}
-	if len(out) == 1 {
+	if len(out) <= 1 {
 		return []string{sql}
 	}
 	return out
@@ -186,7 +187,7 @@ func isIdentByte(c byte) bool {
 
 // skipQuoted returns the index just past the quoted string or identifier
 // that starts at sql[i]; a doubled quote stands for itself, and with escapes
-// (an E'' string) so does a backslash followed by anything.
+// (an E'...' string) so does a backslash followed by anything.
 func skipQuoted(sql string, i int, quote byte, escapes bool) int {
 	for i++; i < len(sql); i++ {
 		switch {
