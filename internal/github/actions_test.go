@@ -42,6 +42,9 @@ func parseOutputs(t *testing.T, data string) map[string]string {
 	out := map[string]string{}
 	lines := strings.Split(strings.TrimSuffix(data, "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
+		if lines[i] == "" {
+			continue
+		}
 		if name, delim, ok := strings.Cut(lines[i], "<<"); ok && !strings.Contains(name, "=") {
 			var val []string
 			for i++; i < len(lines) && lines[i] != delim; i++ {
