@@ -170,7 +170,11 @@ func junitDetails(res gate.Result) string {
 		if f.Severity == gate.SeverityInfo {
 			continue
 		}
-		fmt.Fprintf(&b, "%s %s\n", strings.ToUpper(f.Severity), f.Message)
+		kind := ""
+		if f.Kind != "" {
+			kind = "[" + f.Kind + "] "
+		}
+		fmt.Fprintf(&b, "%s %s%s\n", strings.ToUpper(f.Severity), kind, f.Message)
 	}
 	if res.Current != nil {
 		for _, s := range res.Current.Spills {

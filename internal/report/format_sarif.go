@@ -14,8 +14,8 @@ import (
 
 // The SARIF report (Static Analysis Results Interchange Format 2.1.0) lets
 // code scanning tools such as GitHub's show regressions as alerts: one rule
-// per metric (plus one for queries that fail to run), one result per failing
-// finding, located at the query's source file when WithSources gives it and
+// per metric or named finding (seq_scan, spill, ...; plus one for queries
+// that fail to run), one result per failing finding, located at the query's source file when WithSources gives it and
 // at the baseline file otherwise.
 
 // SARIFVersion is the version of the SARIF format the sarif report follows.
@@ -136,6 +136,24 @@ var sarifRuleText = map[string][2]string{
 		"The query's execution time grew past its threshold. Wall-clock times vary between runs; check that the change is repeatable."},
 	gate.MetricPlanningMS: {"Planning time regressed",
 		"The query's planning time grew past its threshold. Wall-clock times vary between runs; check that the change is repeatable."},
+	"seq_scan": {"Sequential scan where the baseline used an index",
+		"A Seq Scan reads many rows of a table the baseline read through an index: the index was dropped, or the condition no longer matches it (a cast or a function on the column, a parameter of another type)."},
+	"spill": {"Sort or aggregate spills to disk",
+		"A plan node writes temporary files because its data outgrew work_mem: a sort on disk, a hash aggregate in batches, a materialized CTE."},
+	"hash_batches": {"Hash join split into batches",
+		"A hash join's hash table no longer fits in work_mem and is split into batches, so both sides are written to disk and read back."},
+	"misestimate": {"Row estimate off by a large factor",
+		"A plan node returns far more or fewer rows than the planner expected; the join and scan choices above it rest on that estimate. Check the statistics (ANALYZE, CREATE STATISTICS for correlated columns)."},
+	"nested_loop": {"Nested loop runs its inner side very many times",
+		"A Nested Loop runs its inner side once per outer row, many thousands of times; a hash or merge join would read it once."},
+	"partition_pruning": {"Partitions no longer pruned",
+		"An Append scans more partitions than the baseline did: partition pruning no longer applies."},
+	"filter": {"Filter discards most of the rows read",
+		"A scan reads many rows to discard most of them in a filter: an index on the filtered columns, or a condition that matches one, would read only those kept."},
+	"bulk_write": {"Unbatched bulk write",
+		"One statement writes more rows or WAL than the bulk-write budget: unbatched writes hold locks, bloat tables and strain replication."},
+	"n_plus_one": {"More queries per test or endpoint (N+1)",
+		"A test or endpoint runs more queries than before: an N+1 pattern multiplies load when the database is slow."},
 	ruleQueryError: {"Query fails to run",
 		"The query could not be measured: it failed, ran past statement_timeout or exceeded temp_file_limit. On production data it would fail or exhaust the server the same way."},
 }
@@ -188,6 +206,13 @@ func writeSARIF(w io.Writer, r gate.Report, meta Meta, o options) error {
 			}
 			if f.Limit != 0 {
 				props["limit"] = f.Limit
+			}
+			if f.Kind != "" {
+				props["kind"] = f.Kind
+			}
+			if f.Node != 0 {
+				props["node"] = f.Node
+				props["node_name"] = f.NodeName
 			}
 			results = append(results, sarifResult{
 				RuleID:              f.Metric,

@@ -232,3 +232,37 @@ func TestSARIFURI(t *testing.T) {
 		}
 	}
 }
+
+// TestSARIF_NamedFinding checks that a named finding about a plan node has
+// its own rule, and says which node.
+func TestSARIF_NamedFinding(t *testing.T) {
+	r := gate.Report{Verdict: gate.VerdictFail, Queries: []gate.Result{{
+		Name:   "orders_sorted",
+		Status: gate.StatusRegressed,
+		Findings: []gate.Finding{{Metric: "spill", Kind: "spill", Node: 1, NodeName: "Sort", Current: 65 << 20, Severity: gate.SeverityFail,
+			Message: "node 1: Sort (external merge) spilled 65 MB to disk (the baseline did not spill)"}},
+	}}}
+	var buf bytes.Buffer
+	if err := Write(&buf, "sarif", r, Meta{Baseline: "plangate.baseline.json"}); err != nil {
+		t.Fatal(err)
+	}
+	doc := checkSARIF(t, buf.Bytes())
+	rules := doc.Runs[0].Tool.Driver.Rules
+	if len(rules) != 1 || rules[0].ID != "spill" || rules[0].ShortDescription.Text != "Sort or aggregate spills to disk" {
+		t.Errorf("rules %+v, want the spill rule", rules)
+	}
+	var raw struct {
+		Runs []struct {
+			Results []struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"results"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &raw); err != nil {
+		t.Fatal(err)
+	}
+	props := raw.Runs[0].Results[0].Properties
+	if props["kind"] != "spill" || props["node"] != float64(1) || props["node_name"] != "Sort" {
+		t.Errorf("properties %v, want the kind and node", props)
+	}
+}
