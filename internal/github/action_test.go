@@ -274,20 +274,26 @@ func stubCheck(t *testing.T, report []byte, code int, stderr string) (bin, argsF
 		}
 	}
 	argsFile = filepath.Join(dir, "args")
+	q := shellQuote
 	script := fmt.Sprintf(`#!/bin/bash
-if [ "$1" != check ]; then exec %q "$@"; fi
-printf '%%s\n' "$@" > %q
+if [ "$1" != check ]; then exec %s "$@"; fi
+printf '%%s\n' "$@" > %s
 out=; prev=
 for a in "$@"; do [ "$prev" = --output ] && out=$a; prev=$a; done
-if [ -s %q ]; then cp %q "$out"; fi
-if [ -n %q ]; then printf '%%s\n' %q >&2; fi
+if [ -s %s ]; then cp %s "$out"; fi
+if [ -n %s ]; then printf '%%s\n' %s >&2; fi
 exit %d
-`, real, argsFile, reportFile, reportFile, stderr, stderr, code)
+`, q(real), q(argsFile), q(reportFile), q(reportFile), q(stderr), q(stderr), code)
 	bin = filepath.Join(dir, "plangate")
 	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return bin, argsFile
+}
+
+// shellQuote quotes s for bash, where nothing inside single quotes is special.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // jobEnv is the environment of a job on pull request 42 of acme/shop (or
@@ -405,16 +411,21 @@ func TestAction_FailOn(t *testing.T) {
 		wantOut    map[string]string
 		wantError  string // an error annotation
 		wantSum    string
+		// wantComment is in the pull request's comment; "" for none.
+		wantComment string
 	}{
-		{name: "pass", report: fixtureReport(t, passingReport()), wantOut: map[string]string{"verdict": "pass", "exit-code": "0"}},
+		{name: "pass", report: fixtureReport(t, passingReport()), wantOut: map[string]string{"verdict": "pass", "exit-code": "0"},
+			wantComment: "✅ plangate: the query passes"},
 		{name: "regression fails", report: fixtureReport(t, bigReport(1)), code: 1,
-			wantFailed: "verdict", wantCode: 1, wantOut: map[string]string{"verdict": "fail", "exit-code": "1"}},
+			wantFailed: "verdict", wantCode: 1, wantOut: map[string]string{"verdict": "fail", "exit-code": "1"},
+			wantComment: "❌ plangate: 1 query regressed, 1 failed to run"},
 		{name: "regression with fail-on never", inputs: map[string]string{"fail-on": "never"}, report: fixtureReport(t, bigReport(1)), code: 1,
-			wantOut: map[string]string{"verdict": "fail", "exit-code": "1", "regressed": "1"}},
+			wantOut: map[string]string{"verdict": "fail", "exit-code": "1", "regressed": "1"}, wantComment: "❌ plangate: 1 query regressed"},
 		{name: "error fails even with fail-on never", inputs: map[string]string{"fail-on": "never"}, code: 2,
 			stderr:     "plangate: baseline plangate.baseline.json: no such file: record one with `plangate baseline` and commit it",
 			wantFailed: "verdict", wantCode: 2, wantOut: map[string]string{"verdict": "error", "exit-code": "2"},
-			wantError: "::error title=plangate could not run::plangate: baseline plangate.baseline.json: no such file", wantSum: "## 💥 plangate could not run"},
+			wantError: "::error title=plangate could not run::plangate: baseline plangate.baseline.json: no such file", wantSum: "## 💥 plangate could not run",
+			wantComment: "## 💥 plangate could not run\n\n```\nplangate: baseline plangate.baseline.json: no such file"},
 		{name: "bad fail-on", inputs: map[string]string{"fail-on": "sometimes"}, wantFailed: "build", wantCode: 2,
 			wantError: `::error title=plangate::input fail-on: "sometimes": use regression or never`},
 		{name: "bad mode", inputs: map[string]string{"mode": "compare"}, wantFailed: "build", wantCode: 2,
@@ -439,6 +450,13 @@ func TestAction_FailOn(t *testing.T) {
 			}
 			if !strings.Contains(run.summary, tt.wantSum) {
 				t.Errorf("summary lacks %q:\n%s", tt.wantSum, run.summary)
+			}
+			comments := srv.Comments("acme/shop", 42)
+			switch {
+			case tt.wantComment == "" && len(comments) != 0:
+				t.Errorf("comments %+v, want none", comments)
+			case tt.wantComment != "" && (len(comments) != 1 || !strings.HasPrefix(comments[0].Body, report.Marker) || !strings.Contains(comments[0].Body, tt.wantComment)):
+				t.Errorf("comments %+v, want one with the marker and %q", comments, tt.wantComment)
 			}
 		})
 	}
