@@ -35,7 +35,7 @@ type proxyEnv struct {
 // startProxy starts a proxy to upstream (the fresh database itself when
 // upstream is "") that records into the returned env; it stops when the
 // test ends.
-func startProxy(t *testing.T, upstream string) *proxyEnv {
+func startProxy(t testing.TB, upstream string) *proxyEnv {
 	t.Helper()
 	env := &proxyEnv{dsn: pgtest.NewDatabase(t)}
 	if upstream == "" {
@@ -73,7 +73,7 @@ func startProxy(t *testing.T, upstream string) *proxyEnv {
 
 // config returns a connection config for the database; through the proxy
 // unless direct is set.
-func (e *proxyEnv) config(t *testing.T, direct bool) *pgx.ConnConfig {
+func (e *proxyEnv) config(t testing.TB, direct bool) *pgx.ConnConfig {
 	t.Helper()
 	cfg, err := pgx.ParseConfig(e.dsn)
 	if err != nil {
@@ -86,7 +86,7 @@ func (e *proxyEnv) config(t *testing.T, direct bool) *pgx.ConnConfig {
 	return cfg
 }
 
-func connect(t *testing.T, cfg *pgx.ConnConfig) *pgx.Conn {
+func connect(t testing.TB, cfg *pgx.ConnConfig) *pgx.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -107,7 +107,7 @@ func (e *proxyEnv) take() []Execution {
 	return got
 }
 
-func mustExec(t *testing.T, conn *pgx.Conn, sql string) {
+func mustExec(t testing.TB, conn *pgx.Conn, sql string) {
 	t.Helper()
 	if _, err := conn.Exec(context.Background(), sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
