@@ -240,6 +240,17 @@ func workflowCommands(stdout string) (errs, warns []string) {
 	return errs, warns
 }
 
+// binDir holds the plangate that plangateBin builds; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // plangateBin builds plangate once for the tests that do not let the
 // action build it.
 var plangateBin = sync.OnceValues(func() (string, error) {
@@ -247,6 +258,7 @@ var plangateBin = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "plangate")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/plangate")
 	cmd.Dir = repoRoot
