@@ -2,7 +2,6 @@ package capture
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -225,6 +224,3 @@ func (p *Proxy) count(recorded bool, skippedAs string, failed bool) {
 		p.stats.Skipped[skippedAs]++
 	}
 }
-
-// errProxyClosed is returned inside a session when the proxy shuts down.
-var errProxyClosed = errors.New("proxy closed")
