@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -79,7 +80,7 @@ func runCapture(ctx context.Context, s *streams, listen, upstream, out string, c
 	if err != nil {
 		return err
 	}
-	proxy, err := capture.NewProxy(upstream, capture.WithRecorder(rec.Add), capture.WithProxyLog(s.err))
+	proxy, err := capture.NewProxy(upstream, capture.WithRecorder(rec.Add), capture.WithProxyLog(linePrefixer{s.err}))
 	if err != nil {
 		rec.Close()
 		return err
@@ -141,6 +142,17 @@ func runCapture(ctx context.Context, s *streams, listen, upstream, out string, c
 		return fmt.Errorf("capture: %s: %v", command[0], exitErr)
 	}
 	return fmt.Errorf("capture: %w", runErr)
+}
+
+// linePrefixer starts each line the proxy logs, written whole, as plangate
+// starts its own.
+type linePrefixer struct{ w io.Writer }
+
+func (p linePrefixer) Write(line []byte) (int, error) {
+	if _, err := io.WriteString(p.w, "plangate: "+string(line)); err != nil {
+		return 0, err
+	}
+	return len(line), nil
 }
 
 // childExitError reports the non-zero exit status of the command capture
