@@ -38,12 +38,12 @@ func startServer(ctx context.Context, cfg config.Config, s *streams) (pgserver.S
 	return nil, fmt.Errorf("backend %q: choose auto, docker, local or dsn", cfg.Backend)
 }
 
-func startLocal(ctx context.Context, cfg config.Config) (pgserver.Server, error) {
-	srv, err := pgserver.StartLocal(ctx,
+func startLocal(ctx context.Context, cfg config.Config, extra ...pgserver.LocalOption) (pgserver.Server, error) {
+	srv, err := pgserver.StartLocal(ctx, append([]pgserver.LocalOption{
 		pgserver.WithBinDir(cfg.Postgres.BinDir),
 		pgserver.WithPort(cfg.Postgres.Port),
 		pgserver.WithRunAs(cfg.Postgres.RunAs),
-		pgserver.WithSettings(serverSettings(cfg)))
+		pgserver.WithSettings(serverSettings(cfg))}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("backend local: %w", err)
 	}

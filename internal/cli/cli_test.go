@@ -42,6 +42,7 @@ func TestScripts(t *testing.T) {
 					return err
 				}
 			}
+			env.Setenv("PLANGATE_CACHE_DIR", filepath.Join(env.WorkDir, ".tmp", "cache"))
 			return os.CopyFS(env.WorkDir, os.DirFS("testdata/project"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){

@@ -22,6 +22,9 @@ type commonFlags struct {
 	allowRemote bool
 	image       string
 	repeat      int
+	data        string
+	scale       float64
+	noCache     bool
 }
 
 func (f *commonFlags) register(fs *pflag.FlagSet) {
@@ -36,6 +39,9 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let --dsn name a server on another host")
 	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default postgres:17)")
+	fs.StringVar(&f.data, "data", "", "data spec (YAML) generating rows after the seed files")
+	fs.Float64Var(&f.scale, "scale", 1, "multiply the data spec's row counts, e.g. 0.05 on a laptop")
+	fs.BoolVar(&f.noCache, "no-cache", false, "seed afresh instead of reusing the cached seeded state")
 	fs.IntVar(&f.repeat, "repeat", 1, "replay each statement N times after a warm-up and keep each metric's median")
 }
 
@@ -79,6 +85,15 @@ func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
 	}
 	if changed("allow-remote") {
 		cfg.AllowRemote = f.allowRemote
+	}
+	if changed("data") {
+		cfg.Data = f.data
+	}
+	if changed("scale") {
+		cfg.Scale = f.scale
+	}
+	if changed("no-cache") {
+		cfg.Cache.Disabled = f.noCache
 	}
 	if changed("repeat") {
 		cfg.Replay.Repeat = f.repeat

@@ -88,6 +88,6 @@ baseline.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: see plangate --help", err)
 	})
-	root.AddCommand(newBaselineCmd(s), newCheckCmd(s), newExplainCmd(s), newCommentCmd(s), newGHAReportCmd(s), newCaptureCmd(s))
+	root.AddCommand(newBaselineCmd(s), newCheckCmd(s), newExplainCmd(s), newSeedCmd(s), newStatsCmd(s), newCommentCmd(s), newGHAReportCmd(s), newCaptureCmd(s))
 	return root
 }

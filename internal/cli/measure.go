@@ -8,11 +8,9 @@ import (
 
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/gate"
-	"github.com/plangate/plangate/internal/pgserver"
 	"github.com/plangate/plangate/internal/plan"
 	"github.com/plangate/plangate/internal/queryid"
 	"github.com/plangate/plangate/internal/replay"
-	"github.com/plangate/plangate/internal/seed"
 )
 
 // measurement is what one replay of a query gave.
@@ -41,32 +39,16 @@ func measure(ctx context.Context, cfg config.Config, s *streams, sets ...[]query
 	progress := newProgress(s)
 	defer progress.done()
 
-	progress.stage("starting Postgres (%s backend)", cfg.Backend)
-	srv, err := startServer(ctx, cfg, s)
+	sd, err := provision(ctx, cfg, s, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if cerr := srv.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+		if cerr := sd.close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	db := pgserver.ScratchName("plangate")
-	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
-		return nil, fmt.Errorf("scratch database: %w", err)
-	}
-	defer func() {
-		if derr := pgserver.DropDatabase(context.WithoutCancel(ctx), srv, db); derr != nil && err == nil {
-			err = fmt.Errorf("scratch database: %w", derr)
-		}
-	}()
-
-	progress.stage("seeding (%s)", srv.Describe())
-	start := time.Now()
-	if _, err := seed.Apply(ctx, srv.ConnString(db), cfg.Schema, cfg.Seed, seed.WithProgress(progress.lines())); err != nil {
-		return nil, err
-	}
-	progress.stage("seeded in %s", time.Since(start).Round(100*time.Millisecond))
+	srv, db := sd.srv, sd.db
 
 	r, err := replay.New(ctx, srv.ConnString(db),
 		replay.WithTimeout(time.Duration(cfg.Replay.StatementTimeout)),

@@ -29,6 +29,24 @@ func (p *progress) stage(format string, args ...any) {
 	p.shown = true
 }
 
+// note prints a line that stays, on a terminal or not.
+func (p *progress) note(format string, args ...any) {
+	p.clear()
+	fmt.Fprintf(p.w, "plangate: "+format+"\n", args...)
+}
+
+// warn prints a warning line that stays.
+func (p *progress) warn(format string, args ...any) {
+	p.note("warning: "+format, args...)
+}
+
+func (p *progress) clear() {
+	if p.enabled && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.shown = false
+	}
+}
+
 // lines returns a writer whose lines become status lines.
 func (p *progress) lines() io.Writer {
 	if !p.enabled {
@@ -37,11 +55,7 @@ func (p *progress) lines() io.Writer {
 	return lineWriter(func(line string) { p.stage("%s", line) })
 }
 
-func (p *progress) done() {
-	if p.enabled && p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-}
+func (p *progress) done() { p.clear() }
 
 type lineWriter func(string)
 

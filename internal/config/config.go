@@ -31,6 +31,17 @@ type Config struct {
 	Schema []string `yaml:"schema"`
 	// Seed lists SQL files or directories applied after the schema.
 	Seed []string `yaml:"seed"`
+	// Data is a data spec (YAML) generating rows after the seed files.
+	Data string `yaml:"data"`
+	// Scale multiplies the data spec's row counts (default 1).
+	Scale float64 `yaml:"scale"`
+	// DataSeed overrides the data spec's seed value; 0 keeps the spec's.
+	DataSeed int64 `yaml:"data_seed"`
+	// Stats is a planner statistics file (plangate stats export) applied
+	// to the seeded database; PostgreSQL 18 or later.
+	Stats string `yaml:"stats"`
+	// Cache configures the seeded-state cache of the local backend.
+	Cache Cache `yaml:"cache"`
 	// Queries lists query sources: directories of .sql files, captures, logs.
 	Queries []string `yaml:"queries"`
 	// Baseline is the baseline file.
@@ -61,6 +72,16 @@ type Config struct {
 	Dir string `yaml:"-"`
 	// Path is the configuration file read, if any; not read from the file.
 	Path string `yaml:"-"`
+}
+
+// Cache configures the seeded-state cache.
+type Cache struct {
+	// Disabled seeds afresh on every run.
+	Disabled bool `yaml:"disabled"`
+	// Dir holds the cache (default $PLANGATE_CACHE_DIR, else
+	// $XDG_CACHE_HOME/plangate or ~/.cache/plangate; /var/cache/plangate for
+	// root, whose home the server's user cannot reach).
+	Dir string `yaml:"dir"`
 }
 
 // Postgres configures the server.
@@ -189,6 +210,7 @@ func ParseQuantity(s string) (float64, error) {
 func Defaults() Config {
 	return Config{
 		Queries:  []string{"queries"},
+		Scale:    1,
 		Baseline: "plangate.baseline.json",
 		Format:   "text",
 		Backend:  "auto",
@@ -271,6 +293,7 @@ func (c *Config) resolve() {
 		}
 	}
 	c.Baseline, c.Output, c.Postgres.BinDir = abs(c.Baseline), abs(c.Output), abs(c.Postgres.BinDir)
+	c.Data, c.Stats, c.Cache.Dir = abs(c.Data), abs(c.Stats), abs(c.Cache.Dir)
 }
 
 // Validate checks values that have a closed set of choices.
@@ -287,6 +310,9 @@ func (c *Config) Validate() error {
 		if a.Query == "" || a.Metric == "" || a.Reason == "" {
 			return fmt.Errorf("config: accept[%d]: query, metric and reason are all required (metric may be \"*\")", i)
 		}
+	}
+	if c.Scale <= 0 {
+		return fmt.Errorf("config: scale = %v: give a positive factor, e.g. 0.05 on a laptop, 1 in the nightly job", c.Scale)
 	}
 	if c.Replay.Repeat < 1 || c.Replay.Repeat > 1000 {
 		return fmt.Errorf("config: replay.repeat = %d: give a count from 1 to 1000", c.Replay.Repeat)

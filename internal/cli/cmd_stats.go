@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/plangate/plangate/internal/seed"
+)
+
+func newStatsCmd(s *streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "Planner statistics taken from production",
+	}
+	var (
+		dsn    string
+		out    string
+		values bool
+		tables []string
+	)
+	export := &cobra.Command{
+		Use:   "export --dsn URL -o FILE",
+		Short: "Read planner statistics and settings from a server into a file",
+		Long: `export reads pg_class (pages, tuples) and pg_stats of every user table, and the
+planner settings, from the server --dsn names (read-only), and writes them as
+JSON. Set stats: FILE in plangate.yaml to apply them to the seeded database
+(PostgreSQL 18 or later), so that plans on small seeded data match production's.
+Most-common values and histogram bounds are real production values: they are
+left out unless --values is given.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dsn == "" || out == "" {
+				return errors.New("stats export: give --dsn URL and -o FILE")
+			}
+			var opts []seed.StatsOption
+			if values {
+				opts = append(opts, seed.WithStatsValues())
+			}
+			if len(tables) > 0 {
+				opts = append(opts, seed.WithStatsTables(tables...))
+			}
+			f, err := seed.ExportStats(cmd.Context(), dsn, opts...)
+			if err != nil {
+				return err
+			}
+			var buf bytes.Buffer
+			if err := f.Encode(&buf); err != nil {
+				return err
+			}
+			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "exported statistics of %d tables from PostgreSQL %s to %s\n", len(f.Tables), f.ServerVersion, out)
+			return nil
+		},
+	}
+	export.Flags().StringVar(&dsn, "dsn", "", "the server to read statistics from")
+	export.Flags().StringVarP(&out, "output", "o", "", "the file to write")
+	export.Flags().BoolVar(&values, "values", false, "include most-common values and histogram bounds (production data)")
+	export.Flags().StringArrayVar(&tables, "table", nil, "only this table (repeatable)")
+	cmd.AddCommand(export)
+	return cmd
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/pgserver"
+	"github.com/plangate/plangate/internal/seed"
+)
+
+// seededDB is the database a cached or snapshotted seeded server holds; a
+// server the user names gets a scratch database instead.
+const seededDB = "plangate"
+
+// seeded is a server with a seeded database, and how to let go of both.
+type seeded struct {
+	srv pgserver.Server
+	db  string
+	// close stops the server and removes what provisioning made.
+	close func(context.Context) error
+	// cacheKey and cachePath name the seeded-state cache entry, if any.
+	cacheKey, cachePath string
+}
+
+// provision starts the configured server and seeds a database on it, from
+// the seeded-state cache where the backend has one.
+func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) (*seeded, error) {
+	var spec *seed.Spec
+	if cfg.Data != "" {
+		var err error
+		if spec, err = seed.LoadSpec(cfg.Data); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Backend == "local" && !cfg.Cache.Disabled {
+		cache, err := openCache(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if cache != nil {
+			return provisionCached(ctx, cfg, spec, cache, s, p)
+		}
+	}
+	p.stage("starting Postgres (%s backend)", cfg.Backend)
+	srv, err := startServer(ctx, cfg, s)
+	if err != nil {
+		return nil, err
+	}
+	db := pgserver.ScratchName("plangate")
+	out := &seeded{srv: srv, db: db, close: func(ctx context.Context) error {
+		return errors.Join(pgserver.DropDatabase(ctx, srv, db), srv.Close(ctx))
+	}}
+	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
+		out.close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("scratch database: %w", err)
+	}
+	if err := seedDatabase(ctx, cfg, spec, srv.ConnString(db), s, p); err != nil {
+		out.close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return out, nil
+}
+
+// seedDatabase applies the schema and seed files, generates the data
+// spec's rows and applies production statistics, in that order.
+func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connString string, s *streams, p *progress) error {
+	p.stage("seeding")
+	start := time.Now()
+	if _, err := seed.Apply(ctx, connString, cfg.Schema, cfg.Seed, seed.WithProgress(p.lines())); err != nil {
+		return err
+	}
+	if spec != nil {
+		opts := []seed.GenOption{seed.WithScale(cfg.Scale), seed.WithProgressTo(s.err, s.errTTY)}
+		if cfg.DataSeed != 0 {
+			opts = append(opts, seed.WithSeed(cfg.DataSeed))
+		}
+		if _, err := seed.Generate(ctx, connString, spec, opts...); err != nil {
+			return err
+		}
+	}
+	if cfg.Stats != "" {
+		stats, err := seed.LoadStats(cfg.Stats)
+		if err != nil {
+			return err
+		}
+		warnings, err := seed.ApplyStats(ctx, connString, stats)
+		if err != nil {
+			return err
+		}
+		for _, w := range warnings {
+			p.warn("stats: %s", w.Message)
+		}
+	}
+	p.stage("seeded in %s", time.Since(start).Round(100*time.Millisecond))
+	return nil
+}
+
+// openCache opens the seeded-state cache, or returns nil when there is no
+// place for one (no home directory, as in some CI sandboxes).
+func openCache(cfg config.Config) (*seed.Cache, error) {
+	dir := cfg.Cache.Dir
+	if dir == "" {
+		dir = os.Getenv("PLANGATE_CACHE_DIR")
+	}
+	if dir == "" {
+		d, err := seed.DefaultCacheDir()
+		if err != nil {
+			return nil, nil
+		}
+		dir = d
+		// Under root the server runs as another user, who cannot reach
+		// root's home.
+		if os.Geteuid() == 0 && !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
+			dir = "/var/cache/plangate"
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %w: set cache.dir in plangate.yaml or PLANGATE_CACHE_DIR", err)
+	}
+	if !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
+		return nil, fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
+	}
+	return seed.NewCache(dir)
+}
+
+// provisionCached starts a local cluster on a copy of the cached seeded
+// state, building it first on a miss.
+func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, cache *seed.Cache, s *streams, p *progress) (*seeded, error) {
+	bin, err := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
+	if err != nil {
+		return nil, fmt.Errorf("backend local: %w", err)
+	}
+	key := seed.CacheKey{SchemaFiles: cfg.Schema, SeedFiles: cfg.Seed, Spec: spec, Scale: cfg.Scale,
+		Seed: cfg.DataSeed, PostgresVersion: bin.Version, Extra: []string{"stats:" + fileDigest(cfg.Stats)}}
+	if spec != nil && key.Seed == 0 {
+		key.Seed = spec.Seed
+	}
+	hash, err := key.Hash()
+	if err != nil {
+		return nil, err
+	}
+	p.stage("seeded state %s", hash)
+	dir, hit, err := cache.DataDir(ctx, hash, func(dataDir string) error {
+		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dataDir))
+		if err != nil {
+			return err
+		}
+		err = pgserver.CreateDatabase(ctx, srv, seededDB, "")
+		if err == nil {
+			err = seedDatabase(ctx, cfg, spec, srv.ConnString(seededDB), s, p)
+		}
+		return errors.Join(err, srv.Close(context.WithoutCancel(ctx)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	// CI caches (actions/cache) keep this path between runs.
+	how := "built"
+	if hit {
+		how = "reused"
+	}
+	p.note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
+	srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dir))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &seeded{srv: srv, db: seededDB, cacheKey: hash, cachePath: cache.EntryPath(hash),
+		close: func(ctx context.Context) error {
+			return errors.Join(srv.Close(ctx), os.RemoveAll(dir))
+		}}, nil
+}
+
+func fileDigest(path string) string {
+	if path == "" {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return path
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return path
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
