@@ -22,11 +22,15 @@ ARG GOPROXY
 ARG GOFLAGS
 ENV CGO_ENABLED=1
 WORKDIR /src
-COPY go.mod go.sum ./
 # pg_query's C parser is most of the build time: compile it in a layer that
-# lasts as long as go.sum does.
-RUN case "$GOFLAGS" in *-mod=vendor*) ;; \
-    *) go mod download && go build -trimpath github.com/pganalyze/pg_query_go/v6 ;; esac
+# lasts as long as the modules do, from GOPROXY or from the context's vendor
+# directory. The pattern vendo[r] matches nothing when there is none, and a
+# directory it matches is copied by its contents, hence the destination:
+# go.mod and go.sum land there too and are moved out.
+COPY go.mod go.sum vendo[r] ./vendor/
+RUN mv vendor/go.mod vendor/go.sum . && { rmdir vendor 2>/dev/null || true; } && \
+    case "$GOFLAGS" in *-mod=vendor*) ;; *) go mod download ;; esac && \
+    go build -trimpath github.com/pganalyze/pg_query_go/v6
 COPY . .
 RUN go build -trimpath -ldflags='-s -w' -o /out/plangate ./cmd/plangate
 
