@@ -7,6 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -90,7 +93,7 @@ one query regressed, 2 error.`,
 			if base.Postgres != run.postgres {
 				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", base.Postgres, run.postgres)
 			}
-			if err := writeReport(cfg, s, result, meta); err != nil {
+			if err := writeReport(cfg, s, result, meta, querySources(queries)); err != nil {
 				return err
 			}
 			if result.Verdict == gate.VerdictFail {
@@ -150,15 +153,45 @@ func checkFormat(format string) error {
 }
 
 // writeReport renders the report to --output (atomically) or stdout.
-func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta) error {
+func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta, sources map[string]string) error {
+	meta.Baseline = relativePath(meta.Baseline)
 	if cfg.Output == "" {
-		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.outTTY))
+		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.outTTY), report.WithSources(sources))
 	}
 	var buf bytes.Buffer
-	if err := report.Write(&buf, cfg.Format, r, meta); err != nil {
+	if err := report.Write(&buf, cfg.Format, r, meta, report.WithSources(sources)); err != nil {
 		return err
 	}
 	return writeFileAtomic(cfg.Output, buf.Bytes())
+}
+
+// querySources maps each query's name to where it came from ("path:line"),
+// relative to the working directory so that code scanning can tie it to a
+// file of the repository.
+func querySources(queries []query) map[string]string {
+	out := make(map[string]string, len(queries))
+	for _, q := range queries {
+		path, line, found := strings.Cut(q.st.Source, ":")
+		src := relativePath(path)
+		if found {
+			src += ":" + line
+		}
+		out[q.name] = src
+	}
+	return out
+}
+
+// relativePath makes path relative to the working directory when it lies
+// below it.
+func relativePath(path string) string {
+	wd, err := os.Getwd()
+	if err != nil || !filepath.IsAbs(path) {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 func currentQueries(r *run) []gate.Query {

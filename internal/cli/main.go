@@ -56,6 +56,12 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		fmt.Fprintln(stderr, "plangate: interrupted; servers and temporary files were removed")
 		return ExitError
 	}
+	// A command plangate ran for the user (plangate capture -- COMMAND)
+	// passes its own exit status on.
+	var child interface{ ExitCode() int }
+	if errors.As(err, &child) {
+		return child.ExitCode()
+	}
 	fmt.Fprintln(stderr, "plangate: "+oneLine(err.Error()))
 	return ExitError
 }

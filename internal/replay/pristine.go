@@ -58,8 +58,16 @@ func (r *Replayer) restore(ctx context.Context, before []sequenceState) error {
 			return fmt.Errorf("replay: restore sequence %s: %w", s.name, err)
 		}
 	}
+	// The vacuum is plangate's own housekeeping: statement_timeout is for
+	// the statements under test.
+	if _, err := r.conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
 	if _, err := r.conn.Exec(ctx, "VACUUM"); err != nil {
 		return fmt.Errorf("replay: vacuum after write: %w", err)
+	}
+	if _, err := r.conn.Exec(ctx, "SELECT set_config('statement_timeout', $1, false)", r.settings["statement_timeout"]); err != nil {
+		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
 }
