@@ -35,10 +35,11 @@ var dockerScripts = []string{
 // PLANGATE_REQUIRE_DOCKER=1 (CI).
 func TestScriptsDocker(t *testing.T) {
 	image := dockerScriptImage(t)
-	// A schema of this run's own gives its seeded state a snapshot key of
-	// its own: the run's first start seeds and saves it, the later ones
-	// start from it, and the snapshots are removed when the test ends.
-	mark := fmt.Sprintf("\n-- docker scenarios %s\n", randomHex())
+	// A schema of the script's own, in this run, gives its seeded state a
+	// snapshot key of its own: the script's first start seeds and saves it,
+	// the later ones start from it (stable compares what both measure), and
+	// the snapshots are removed when the test ends.
+	run := randomHex()
 	var mu sync.Mutex
 	var scopes []string
 	t.Cleanup(func() {
@@ -56,7 +57,7 @@ func TestScriptsDocker(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = schema.WriteString(mark)
+			_, err = fmt.Fprintf(schema, "\n-- docker scenario %s, run %s\n", filepath.Base(env.WorkDir), run)
 			if cerr := schema.Close(); err == nil {
 				err = cerr
 			}
