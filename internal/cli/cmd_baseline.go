@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plangate/plangate/internal/baseline"
-	"github.com/plangate/plangate/internal/plan"
 )
 
 func newBaselineCmd(s *streams) *cobra.Command {
@@ -44,7 +43,7 @@ against. Commit the file; re-recording unchanged queries gives the same bytes.`,
 				return err
 			}
 			run := runs[0]
-			file := toBaseline(run)
+			file := recorded(run, cfg)
 			if old != nil {
 				file = mergeBaseline(old, file, only)
 			}
@@ -125,7 +124,7 @@ func toBaseline(r *run) *baseline.File {
 			// Temp bytes per node assume the default 8 kB block, as
 			// nearly every server has; the plan's block size is not
 			// kept in the measurement.
-			q.Nodes = baseline.NodesFrom(m.plan.NodeStats(plan.DefaultBlockSize))
+			q.Nodes = baseline.NodesFrom(m.plan.NodeStats(r.blockSize))
 		}
 		for _, sp := range m.spills {
 			q.Spills = append(q.Spills, sp.Description)

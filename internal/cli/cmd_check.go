@@ -82,13 +82,14 @@ one query regressed, 2 error.`,
 			run := runs[0]
 			if remeasure {
 				// Both sides measured now, on the same server and data.
-				base = toBaseline(runs[1])
+				base = recorded(runs[1], cfg)
 			}
 			rules = withSpreads(rules, runs...)
-			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run), rules), acceptances(cfg), time.Now())
+			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run, cfg), rules), acceptances(cfg), time.Now())
 			if err != nil {
 				return err
 			}
+			result = gate.LabelPaginationCounts(result, paginationCounts(queries))
 			meta := report.Meta{Postgres: run.postgres, Backend: run.server, Baseline: cfg.Baseline}
 			if base.Postgres != run.postgres {
 				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", base.Postgres, run.postgres)
@@ -165,6 +166,18 @@ func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta,
 	return writeFileAtomic(cfg.Output, buf.Bytes())
 }
 
+// paginationCounts maps each ORM pagination count to its list query, when
+// known.
+func paginationCounts(queries []query) map[string]string {
+	out := map[string]string{}
+	for _, q := range queries {
+		if q.id.PaginationCount {
+			out[q.name] = q.countOf
+		}
+	}
+	return out
+}
+
 // querySources maps each query's name to where it came from ("path:line"),
 // relative to the working directory so that code scanning can tie it to a
 // file of the repository.
@@ -194,8 +207,8 @@ func relativePath(path string) string {
 	return path
 }
 
-func currentQueries(r *run) []gate.Query {
-	out := toBaseline(r).GateQueries()
+func currentQueries(r *run, cfg config.Config) []gate.Query {
+	out := recorded(r, cfg).GateQueries()
 	// Timings are not kept in the baseline file but are reported.
 	for i, m := range r.measurements {
 		out[i].Metrics = m.metrics
@@ -206,6 +219,10 @@ func currentQueries(r *run) []gate.Query {
 // rulesFrom lays the configuration's thresholds over the default rules.
 func rulesFrom(cfg config.Config) (gate.Rules, error) {
 	rules := gate.DefaultRules()
+	var err error
+	if rules.Findings, err = findingRules(rules.Findings, cfg.Findings); err != nil {
+		return rules, err
+	}
 	for metric, t := range cfg.Thresholds {
 		if !gate.KnownMetric(metric) {
 			return rules, fmt.Errorf("config: thresholds: unknown metric %q: use one of %v", metric, gate.MetricNames())

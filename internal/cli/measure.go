@@ -27,6 +27,7 @@ type measurement struct {
 // run is the result of measuring a query set on one seeded database.
 type run struct {
 	postgres     string // server version, e.g. "15.18"
+	blockSize    int    // the server's block size in bytes
 	server       string // how the server was provided
 	settings     map[string]string
 	measurements []measurement
@@ -63,7 +64,7 @@ func measure(ctx context.Context, cfg config.Config, s *streams, sets ...[]query
 	var runs []*run
 	for _, queries := range sets {
 		queries = withGenericVariants(queries, cfg.Replay.GenericPlans)
-		out := &run{server: srv.Describe(), settings: r.Settings(), postgres: versionString(r.ServerVersion())}
+		out := &run{server: srv.Describe(), settings: r.Settings(), postgres: versionString(r.ServerVersion()), blockSize: r.BlockSize()}
 		for i, q := range replayOrder(queries) {
 			progress.stage("replaying %d/%d %s", i+1, len(queries), q.name)
 			m, err := measureRepeated(ctx, r, q, max(cfg.Replay.Repeat, 1))

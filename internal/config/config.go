@@ -40,6 +40,9 @@ type Config struct {
 	// Stats is a planner statistics file (plangate stats export) applied
 	// to the seeded database; PostgreSQL 18 or later.
 	Stats string `yaml:"stats"`
+	// KeepParams keeps constants (parameter values among them) in the plans
+	// stored in baselines and reports; by default they are replaced by "?".
+	KeepParams bool `yaml:"keep_params"`
 	// Cache configures the seeded-state cache of the local backend.
 	Cache Cache `yaml:"cache"`
 	// Queries lists query sources: directories of .sql files, captures, logs.
@@ -64,6 +67,8 @@ type Config struct {
 	Thresholds map[string]Threshold `yaml:"thresholds"`
 	// Overrides holds per-query thresholds: query name -> metric -> rule.
 	Overrides map[string]map[string]Threshold `yaml:"overrides"`
+	// Findings tune the named findings (seq_scan, spill, ...), by kind.
+	Findings map[string]Finding `yaml:"findings"`
 	// Accept lists known regressions that warn instead of failing.
 	Accept []Acceptance `yaml:"accept"`
 
@@ -125,6 +130,20 @@ type Threshold struct {
 	Budget *Quantity `yaml:"budget"`
 	// Gate decides whether the metric can fail the build.
 	Gate *bool `yaml:"gate"`
+}
+
+// Finding tunes one kind of named finding; each kind takes the keys that
+// apply to it (see docs/findings.md).
+type Finding struct {
+	// Severity is fail, warn, info or off.
+	Severity string    `yaml:"severity"`
+	MinRows  *Quantity `yaml:"min_rows"`
+	MinBytes *Quantity `yaml:"min_bytes"`
+	MinLoops *Quantity `yaml:"min_loops"`
+	Factor   *Quantity `yaml:"factor"`
+	Ratio    *Quantity `yaml:"ratio"`
+	Rows     *Quantity `yaml:"rows"`
+	WALBytes *Quantity `yaml:"wal_bytes"`
 }
 
 // Acceptance accepts a regression of one metric of one query on purpose.

@@ -81,3 +81,17 @@ func TestIdentify_Errors(t *testing.T) {
 		t.Error("empty input accepted")
 	}
 }
+
+func TestRedactConstants(t *testing.T) {
+	tests := map[string]string{
+		"Index Scan using customers_pkey on customers [Index Cond: (id = '4711'::bigint)]": "Index Scan using customers_pkey on customers [Index Cond: (id = ?::bigint)]",
+		"Seq Scan on events_2024_03 [Filter: ((note = 'it''s') AND (score > 42.5))]":       "Seq Scan on events_2024_03 [Filter: ((note = ?) AND (score > ?))]",
+		"Hash Join [Hash Cond: (o.customer_id = c.id)]":                                    "Hash Join [Hash Cond: (o.customer_id = c.id)]",
+		"Filter: (name = 'unterminated":                                                     "Filter: (name = ?",
+	}
+	for in, want := range tests {
+		if got := RedactConstants(in); got != want {
+			t.Errorf("RedactConstants(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
