@@ -87,7 +87,7 @@ func TestRedactConstants(t *testing.T) {
 		"Index Scan using customers_pkey on customers [Index Cond: (id = '4711'::bigint)]": "Index Scan using customers_pkey on customers [Index Cond: (id = ?::bigint)]",
 		"Seq Scan on events_2024_03 [Filter: ((note = 'it''s') AND (score > 42.5))]":       "Seq Scan on events_2024_03 [Filter: ((note = ?) AND (score > ?))]",
 		"Hash Join [Hash Cond: (o.customer_id = c.id)]":                                    "Hash Join [Hash Cond: (o.customer_id = c.id)]",
-		"Filter: (name = 'unterminated":                                                     "Filter: (name = ?",
+		"Filter: (name = 'unterminated":                                                    "Filter: (name = ?",
 	}
 	for in, want := range tests {
 		if got := RedactConstants(in); got != want {
