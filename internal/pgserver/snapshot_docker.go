@@ -230,20 +230,31 @@ func (d *docker) checkpoint(ctx context.Context, database string) error {
 	return err
 }
 
-// PruneSnapshots removes seeded snapshots: in each scope all but the keep
-// newest, and every snapshot no longer tagged (replaced by a newer one of
-// its key). With scopes, only snapshots of those scopes are considered.
-// Snapshots a container still uses are kept. It returns the references (or
-// IDs, for untagged ones) of the snapshots removed.
-func PruneSnapshots(ctx context.Context, keep int, scopes ...string) ([]string, error) {
+// PruneSnapshots removes the seeded snapshots of scope (WithSnapshotScope)
+// but the keep newest, and those of the scope no longer tagged (replaced by
+// a newer one of their key). Snapshots a container still uses are kept. It
+// returns the references (or IDs, for untagged ones) of those removed.
+func PruneSnapshots(ctx context.Context, scope string, keep int) ([]string, error) {
 	cli, err := dockerClient()
 	if err != nil {
 		return nil, err
 	}
 	defer cli.Close()
-	return pruneSnapshots(ctx, cli, keep, scopes)
+	return pruneSnapshots(ctx, cli, keep, []string{scope})
 }
 
+// PruneAllSnapshots is PruneSnapshots for every scope on the engine.
+func PruneAllSnapshots(ctx context.Context, keep int) ([]string, error) {
+	cli, err := dockerClient()
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	return pruneSnapshots(ctx, cli, keep, nil)
+}
+
+// pruneSnapshots prunes the snapshots of scopes, or of every scope when
+// scopes is nil.
 func pruneSnapshots(ctx context.Context, cli *client.Client, keep int, scopes []string) ([]string, error) {
 	list, err := cli.ImageList(ctx, client.ImageListOptions{Filters: client.Filters{}.Add("label", snapshotLabel)})
 	if err != nil {
@@ -255,7 +266,7 @@ func pruneSnapshots(ctx context.Context, cli *client.Client, keep int, scopes []
 	byScope := map[string][]snapshot{}
 	for _, img := range list.Items {
 		scope := img.Labels[snapshotScopeLabel]
-		if len(scopes) > 0 && !slices.Contains(scopes, scope) {
+		if scopes != nil && !slices.Contains(scopes, scope) {
 			continue
 		}
 		s := snapshot{id: img.ID, created: img.Labels[snapshotCreatedLabel]}

@@ -2,6 +2,7 @@ package pgserver
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -45,7 +46,7 @@ func testSnapshotScope(t *testing.T) string {
 	t.Helper()
 	scope := "test " + t.Name() + " " + dockerRandom()
 	t.Cleanup(func() {
-		if _, err := PruneSnapshots(context.Background(), 0, scope); err != nil {
+		if _, err := PruneSnapshots(context.Background(), scope, 0); err != nil {
 			t.Errorf("remove the test's snapshots: %v", err)
 		}
 	})
@@ -221,7 +222,7 @@ func TestPruneSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	removed, err := PruneSnapshots(ctx, 1, scope)
+	removed, err := PruneSnapshots(ctx, scope, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,11 +241,24 @@ func TestPruneSnapshots(t *testing.T) {
 	if _, err := cli.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := PruneSnapshots(ctx, 1, scope); err != nil {
+	if _, err := PruneSnapshots(ctx, scope, 1); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cli.ImageInspect(ctx, oldest); !cerrdefs.IsNotFound(err) {
 		t.Errorf("%s kept once no container uses it (inspect: %v)", oldest, err)
+	}
+
+	// Every scope: here the untagged one goes, whatever keep says.
+	replaced := fake(other, "", "2026-01-01T00:00:05Z")
+	removed, err = PruneAllSnapshots(ctx, math.MaxInt32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(removed, replaced) {
+		t.Errorf("PruneAllSnapshots removed %q, not the untagged %s", removed, replaced)
+	}
+	if _, err := cli.ImageInspect(ctx, otherScope); err != nil {
+		t.Errorf("PruneAllSnapshots with a high keep removed %s: %v", otherScope, err)
 	}
 }
 
