@@ -38,6 +38,27 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 			return nil, err
 		}
 	}
+	if cfg.Backend == "auto" {
+		cfg.Backend = "local"
+		if pgserver.DockerAvailable(ctx) {
+			cfg.Backend = "docker"
+		}
+		if cfg.Backend == "docker" && !cfg.Cache.Disabled {
+			sd, err := provisionSnapshot(ctx, cfg, spec, s, p)
+			var unavailable *pgserver.ImageUnavailableError
+			if err == nil || !errors.As(err, &unavailable) {
+				return sd, err
+			}
+			if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
+				return nil, err
+			}
+			p.note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
+			cfg.Backend = "local"
+		}
+	}
+	if cfg.Backend == "docker" && !cfg.Cache.Disabled {
+		return provisionSnapshot(ctx, cfg, spec, s, p)
+	}
 	if cfg.Backend == "local" && !cfg.Cache.Disabled {
 		cache, err := openCache(cfg)
 		if err != nil {
@@ -191,4 +212,25 @@ func fileDigest(path string) string {
 		return path
 	}
 	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// provisionSnapshot starts a container from the seeded snapshot of the
+// configuration's state, seeding and saving one when there is none.
+func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, s *streams, p *progress) (*seeded, error) {
+	key := seed.CacheKey{SchemaFiles: cfg.Schema, SeedFiles: cfg.Seed, Spec: spec, Scale: cfg.Scale,
+		Seed: cfg.DataSeed, Extra: []string{"stats:" + fileDigest(cfg.Stats)}}
+	if spec != nil && key.Seed == 0 {
+		key.Seed = spec.Seed
+	}
+	p.stage("starting Postgres (docker backend)")
+	srv, restored, err := startSeededDocker(ctx, cfg, key, seededDB, p, s.err, func(conn string) error {
+		return seedDatabase(ctx, cfg, spec, conn, s, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if restored {
+		p.note("seeded snapshot reused: %s", srv.Describe())
+	}
+	return &seeded{srv: srv, db: seededDB, close: srv.Close}, nil
 }
