@@ -90,6 +90,7 @@ one query regressed, 2 error.`,
 				return err
 			}
 			result = gate.LabelPaginationCounts(result, paginationCounts(queries))
+			result = gate.LabelEstimateOnly(result, estimateOnly(queries))
 			meta := report.Meta{Postgres: run.postgres, Backend: run.server, Baseline: cfg.Baseline}
 			if base.Postgres != run.postgres {
 				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", base.Postgres, run.postgres)
@@ -173,6 +174,17 @@ func paginationCounts(queries []query) map[string]string {
 	for _, q := range queries {
 		if q.id.PaginationCount {
 			out[q.name] = q.countOf
+		}
+	}
+	return out
+}
+
+// estimateOnly names the queries planned without values.
+func estimateOnly(queries []query) map[string]bool {
+	out := map[string]bool{}
+	for _, q := range queries {
+		if q.estimateOnly {
+			out[q.name] = true
 		}
 	}
 	return out

@@ -37,3 +37,25 @@ func LabelPaginationCounts(r Report, countOf map[string]string) Report {
 	}
 	return out
 }
+
+// MetricEstimateOnly names the finding that marks a query planned for
+// estimates only.
+const MetricEstimateOnly = "estimate_only"
+
+// LabelEstimateOnly marks the queries in names as planned without being run
+// (pg_stat_statements keeps no parameter values): their only metric is the
+// planner's estimate.
+func LabelEstimateOnly(r Report, names map[string]bool) Report {
+	out := Report{Verdict: r.Verdict, Queries: make([]Result, len(r.Queries))}
+	for i, res := range r.Queries {
+		if names[res.Name] {
+			res.Findings = append(append([]Finding(nil), res.Findings...), Finding{
+				Metric:   MetricEstimateOnly,
+				Message:  "estimate only: captured without parameter values, so planned (generic plan, no ANALYZE) rather than run",
+				Severity: SeverityInfo,
+			})
+		}
+		out.Queries[i] = res
+	}
+	return out
+}

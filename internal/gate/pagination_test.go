@@ -24,3 +24,11 @@ func TestLabelPaginationCounts(t *testing.T) {
 		t.Error("changed its input")
 	}
 }
+
+func TestLabelEstimateOnly(t *testing.T) {
+	r := Report{Queries: []Result{{Name: "a", Status: StatusPass}, {Name: "b", Status: StatusNew}}}
+	got := LabelEstimateOnly(r, map[string]bool{"b": true})
+	if len(got.Queries[0].Findings) != 0 || len(got.Queries[1].Findings) != 1 || got.Queries[1].Findings[0].Metric != MetricEstimateOnly {
+		t.Errorf("got %+v", got.Queries)
+	}
+}
