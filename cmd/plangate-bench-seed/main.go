@@ -380,13 +380,20 @@ func (b *bench) cache(ctx context.Context, bin pgserver.Binaries) (cold, warm ti
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	build := func(dataDir string) error {
-		cl, err := startCluster(ctx, bin, dataDir, true, b.settings())
+	start := func(dataDir string) (pgserver.Server, error) {
+		return pgserver.StartLocal(ctx, pgserver.WithBinDir(bin.Dir), pgserver.WithDataDir(dataDir), pgserver.WithSettings(b.settings()))
+	}
+	build := func(dataDir string) (err error) {
+		srv, err := start(dataDir)
 		if err != nil {
 			return err
 		}
-		defer cl.stop()
-		conn, err := pgx.Connect(ctx, cl.dsn)
+		defer func() {
+			if cerr := srv.Close(context.Background()); err == nil {
+				err = cerr
+			}
+		}()
+		conn, err := pgx.Connect(ctx, srv.ConnString(""))
 		if err != nil {
 			return err
 		}
@@ -398,19 +405,19 @@ func (b *bench) cache(ctx context.Context, bin pgserver.Binaries) (cold, warm ti
 		if b.parallel > 0 {
 			opts = append(opts, seed.WithParallel(b.parallel))
 		}
-		_, err = seed.Generate(ctx, cl.dsn, spec, opts...)
+		_, err = seed.Generate(ctx, srv.ConnString(""), spec, opts...)
 		return err
 	}
-	start := time.Now()
+	began := time.Now()
 	copy1, _, err := cache.DataDir(ctx, key, build)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	cold = time.Since(start)
+	cold = time.Since(began)
 	os.RemoveAll(copy1)
 	size = dirSize(cache.EntryPath(key))
 
-	start = time.Now()
+	began = time.Now()
 	copy2, hit, err := cache.DataDir(ctx, key, build)
 	if err != nil {
 		return 0, 0, 0, err
@@ -419,19 +426,19 @@ func (b *bench) cache(ctx context.Context, bin pgserver.Binaries) (cold, warm ti
 	if !hit {
 		return 0, 0, 0, fmt.Errorf("second run missed the cache")
 	}
-	cl, err := startCluster(ctx, bin, copy2, false, b.settings())
+	srv, err := start(copy2)
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	defer cl.stop()
-	conn, err := pgx.Connect(ctx, cl.dsn)
+	defer srv.Close(context.Background())
+	conn, err := pgx.Connect(ctx, srv.ConnString(""))
 	if err != nil {
 		return 0, 0, 0, err
 	}
 	var n int64
 	err = conn.QueryRow(ctx, "SELECT reltuples::bigint FROM pg_class WHERE relname = 'order_items'").Scan(&n)
 	conn.Close(ctx)
-	warm = time.Since(start)
+	warm = time.Since(began)
 	if err != nil || n != b.items {
 		return 0, 0, 0, fmt.Errorf("warm cluster: order_items has %d rows in its statistics, want %d (%v)", n, b.items, err)
 	}

@@ -4,19 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
-	"net/url"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/plangate/plangate/internal/pgserver"
 )
 
@@ -202,7 +195,7 @@ func TestCache_SeededCluster(t *testing.T) {
 		t.Skip(err)
 	}
 	cacheDir := serverReadableDir(t)
-	c, err := NewCache(cacheDir)
+	c, err := NewCache(cacheDir, WithCopyDir(serverReadableDir(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,16 +208,17 @@ func TestCache_SeededCluster(t *testing.T) {
 	builds := 0
 	build := func(dataDir string) error {
 		builds++
-		cl := startCluster(t, bin, dataDir, true)
-		defer cl.stop(t)
-		conn := connect(t, cl.dsn)
+		srv := startServer(t, bin, dataDir)
+		defer stopServer(t, srv)
+		dsn := srv.ConnString("")
+		conn := connect(t, dsn)
 		if _, err := conn.Exec(ctx, shopSchema); err != nil {
 			return err
 		}
-		if _, err := Generate(ctx, cl.dsn, spec); err != nil {
+		if _, err := Generate(ctx, dsn, spec); err != nil {
 			return err
 		}
-		want = checksums(t, cl.dsn, "customers", "orders", "items")
+		want = checksums(t, dsn, "customers", "orders", "items")
 		return nil
 	}
 
@@ -232,14 +226,14 @@ func TestCache_SeededCluster(t *testing.T) {
 	if err != nil || hit {
 		t.Fatalf("first run: hit=%v, %v", hit, err)
 	}
-	cl := startCluster(t, bin, dir, false)
-	if got := checksums(t, cl.dsn, "customers", "orders", "items"); !equalMaps(got, want) {
+	srv := startServer(t, bin, dir)
+	if got := checksums(t, srv.ConnString(""), "customers", "orders", "items"); !equalMaps(got, want) {
 		t.Errorf("first copy: %v, seeded %v", got, want)
 	}
-	if _, err := connect(t, cl.dsn).Exec(ctx, "TRUNCATE items"); err != nil {
+	if _, err := connect(t, srv.ConnString("")).Exec(ctx, "TRUNCATE items"); err != nil {
 		t.Fatal(err)
 	}
-	cl.stop(t)
+	stopServer(t, srv)
 	os.RemoveAll(dir)
 
 	start := time.Now()
@@ -248,116 +242,55 @@ func TestCache_SeededCluster(t *testing.T) {
 		t.Fatalf("second run: hit=%v builds=%d, %v", hit, builds, err)
 	}
 	defer os.RemoveAll(dir)
-	cl = startCluster(t, bin, dir, false)
-	defer cl.stop(t)
+	srv = startServer(t, bin, dir)
+	defer stopServer(t, srv)
 	t.Logf("warm start (copy and server start): %s", time.Since(start))
-	if got := checksums(t, cl.dsn, "customers", "orders", "items"); !equalMaps(got, want) {
+	if got := checksums(t, srv.ConnString(""), "customers", "orders", "items"); !equalMaps(got, want) {
 		t.Errorf("second copy: %v, seeded %v", got, want)
 	}
 	// The planner statistics came along with the data.
-	if n := queryFloat(t, connect(t, cl.dsn), `SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`); n == 0 {
+	if n := queryFloat(t, connect(t, srv.ConnString("")), `SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`); n == 0 {
 		t.Error("no statistics in the cached cluster")
 	}
 }
 
 // serverReadableDir returns a temporary directory the server's user can
-// reach when tests run as root.
+// reach: under root the server runs as another user, and t.TempDir is
+// private to root.
 func serverReadableDir(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Dir(d) == os.TempDir() {
-			break
-		}
+	if dir := t.TempDir(); pgserver.ServerUserCanReach(dir, "") {
+		return dir
+	}
+	dir, err := os.MkdirTemp("/tmp", "plangate-seed-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }
 
-// cluster is a server started on a given data directory: the little the
-// cache needs from a local backend that can start from an existing data
-// directory.
-type cluster struct {
-	dsn string
-	cmd *exec.Cmd
-}
-
-func startCluster(t *testing.T, bin pgserver.Binaries, dataDir string, initdb bool) *cluster {
+// startServer starts a local server on dataDir, running initdb first when
+// the directory is empty. Close it (a fast shutdown, which ends with a
+// checkpoint) before using the directory; it is closed at the end of the
+// test in any case.
+func startServer(t *testing.T, bin pgserver.Binaries, dataDir string) pgserver.Server {
 	t.Helper()
-	var cred *syscall.Credential
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Skip("running as root without a postgres user")
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chown(dataDir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	run := func(name string, args ...string) *exec.Cmd {
-		cmd := exec.Command(filepath.Join(bin.Dir, name), args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
-		cmd.Dir = "/"
-		return cmd
-	}
-	if initdb {
-		if out, err := run("initdb", "-D", dataDir, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync").CombinedOutput(); err != nil {
-			t.Fatalf("initdb: %v: %s", err, out)
-		}
-	}
-	sockets := serverReadableDir(t)
-	if err := os.Chmod(sockets, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := pgserver.StartLocal(context.Background(), pgserver.WithBinDir(bin.Dir), pgserver.WithDataDir(dataDir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := run("postgres", "-D", dataDir, "-p", strconv.Itoa(port), "-k", sockets, "-c", "listen_addresses=",
-		"-c", "fsync=off", "-c", "autovacuum=off", "-c", "log_min_messages=warning")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	q := url.Values{"host": {sockets}, "port": {strconv.Itoa(port)}, "user": {"postgres"}}
-	cl := &cluster{dsn: "postgres:///postgres?" + q.Encode(), cmd: cmd}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		conn, err := pgx.Connect(context.Background(), cl.dsn)
-		if err == nil {
-			conn.Close(context.Background())
-			return cl
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("postgres not ready: %v\n%s", err, logs.String())
-		}
-	}
+	t.Cleanup(func() { srv.Close(context.Background()) })
+	return srv
 }
 
-// stop shuts the server down the fast way, which ends with a checkpoint:
-// the data directory is consistent afterwards.
-func (c *cluster) stop(t *testing.T) {
-	if c.cmd == nil {
-		return
+// stopServer closes srv, failing the test if it does not stop cleanly.
+func stopServer(t *testing.T, srv pgserver.Server) {
+	t.Helper()
+	if err := srv.Close(context.Background()); err != nil {
+		t.Error(err)
 	}
-	c.cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-		t.Error("postgres did not stop in 30s")
-	}
-	c.cmd = nil
 }
