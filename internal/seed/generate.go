@@ -36,10 +36,13 @@ type genOptionFunc func(*genConfig)
 func (f genOptionFunc) applyGen(c *genConfig) { f(c) }
 
 // applyGen lets WithProgress configure Generate: plain progress lines.
+// WithDeferredIndexes changes nothing there: Generate always defers them.
 func (o Option) applyGen(c *genConfig) {
 	var cfg config
 	o(&cfg)
-	c.progress, c.tty = cfg.progress, false
+	if cfg.progress != nil {
+		c.progress, c.tty = cfg.progress, false
+	}
 }
 
 // WithScale multiplies every table's row count by f, keeping the
@@ -71,6 +74,14 @@ func WithMaintenanceWorkMem(setting string) GenOption {
 	return genOptionFunc(func(c *genConfig) { c.workMem = setting })
 }
 
+// defaultWorkMem is the maintenance_work_mem of index builds and foreign
+// key checks.
+const defaultWorkMem = "256MB"
+
+// defaultParallel is how many connections load tables and build indexes at
+// once: one per CPU, at most 4.
+func defaultParallel() int { return min(runtime.NumCPU(), 4) }
+
 // generatorVersion changes whenever the same spec and seed would give
 // different data; seeded-state cache keys include it.
 const generatorVersion = "1"
@@ -87,7 +98,7 @@ const generatorVersion = "1"
 // in row-number order, one stream per table, so the tables' physical order,
 // and with it the planner's correlation statistics, repeat too.
 func Generate(ctx context.Context, connString string, spec *Spec, opts ...GenOption) (Result, error) {
-	cfg := genConfig{scale: 1, parallel: min(runtime.NumCPU(), 4), workMem: "256MB"}
+	cfg := genConfig{scale: 1, parallel: defaultParallel(), workMem: defaultWorkMem}
 	for _, o := range opts {
 		o.applyGen(&cfg)
 	}
@@ -152,13 +163,11 @@ func Generate(ctx context.Context, connString string, spec *Spec, opts ...GenOpt
 	comp.conn = nil
 	g.comp = comp
 
-	if g.indexes, err = readIndexes(ctx, conn, g.tables); err != nil {
+	deferred, err := readDeferred(ctx, conn, g.tables)
+	if err != nil {
 		return Result{}, err
 	}
-	if g.fks, err = readForeignKeys(ctx, conn, g.tables); err != nil {
-		return Result{}, err
-	}
-	if err := g.dropConstraints(ctx, conn); err != nil {
+	if err := deferred.drop(ctx, conn, prog); err != nil {
 		return Result{}, err
 	}
 	// From here on a failure leaves the spec tables without some of their
@@ -172,10 +181,8 @@ func Generate(ctx context.Context, connString string, spec *Spec, opts ...GenOpt
 	if err := g.resetSequences(ctx, conn); err != nil {
 		return Result{}, partial(err)
 	}
-	if err := g.buildIndexes(ctx, conn); err != nil {
-		return Result{}, partial(err)
-	}
-	if err := g.addForeignKeys(ctx, conn); err != nil {
+	rc := rebuildConfig{connString: connString, parallel: cfg.parallel, workMem: cfg.workMem, prog: prog}
+	if err := deferred.rebuild(ctx, conn, rc); err != nil {
 		return Result{}, partial(err)
 	}
 	var w io.Writer
@@ -210,41 +217,6 @@ type generation struct {
 	tables     []*tableInfo
 	comp       *compiler
 	compMu     sync.Mutex // comp is shared by the load workers
-	indexes    []indexDef
-	fks        []fkDef
-}
-
-func (g *generation) dropConstraints(ctx context.Context, conn *pgx.Conn) error {
-	if len(g.indexes) == 0 && len(g.fks) == 0 {
-		return nil
-	}
-	var stmts []string
-	for _, f := range g.fks {
-		stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", f.table, pgx.Identifier{f.name}.Sanitize()))
-	}
-	for _, d := range g.indexes {
-		if d.constraint != "" {
-			stmts = append(stmts, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", d.table.qualified, pgx.Identifier{d.constraint}.Sanitize()))
-		}
-	}
-	for _, d := range g.indexes {
-		if d.constraint == "" {
-			stmts = append(stmts, "DROP INDEX "+d.name)
-		}
-	}
-	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		for _, s := range stmts {
-			if _, err := tx.Exec(ctx, s); err != nil {
-				return fmt.Errorf("%s: %w", s, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("seed: drop indexes and foreign keys before loading: %w", err)
-	}
-	g.prog.logf("dropped %d indexes and %d foreign keys, to rebuild after loading", len(g.indexes), len(g.fks))
-	return nil
 }
 
 // load fills the spec tables, several at once.
@@ -357,85 +329,6 @@ func (g *generation) resetSequences(ctx context.Context, conn *pgx.Conn) error {
 			}
 		}
 	}
-	return nil
-}
-
-// buildIndexes recreates the dropped indexes, several at once, then turns
-// the ones behind constraints back into constraints.
-func (g *generation) buildIndexes(ctx context.Context, conn *pgx.Conn) error {
-	if len(g.indexes) == 0 {
-		return nil
-	}
-	jobs := append([]indexDef(nil), g.indexes...)
-	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].table.rows > jobs[j].table.rows })
-	start := time.Now()
-	setup := []string{"SET maintenance_work_mem = " + quoteLiteral(g.cfg.workMem)}
-	err := runParallel(ctx, g.cfg.parallel, len(jobs), g.connString, setup, func(ctx context.Context, c *pgx.Conn, i int) error {
-		d := jobs[i]
-		sql := d.createSQL
-		if d.byConstraint {
-			sql = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", d.table.qualified, pgx.Identifier{d.constraint}.Sanitize(), d.conDef)
-		}
-		t0 := time.Now()
-		if _, err := c.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("seed: table %q: rebuild index %s: %w", d.table.spec.Name, d.bare, err)
-		}
-		g.prog.logf("built index %s in %s", d.bare, humanDuration(time.Since(t0)))
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, d := range g.indexes {
-		var sql []string
-		if d.constraint != "" && !d.byConstraint {
-			kind := "PRIMARY KEY"
-			if d.contype == "u" {
-				kind = "UNIQUE"
-			}
-			sql = append(sql, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s", d.table.qualified,
-				pgx.Identifier{d.constraint}.Sanitize(), kind, pgx.Identifier{d.bare}.Sanitize()))
-		}
-		if d.clustered {
-			sql = append(sql, fmt.Sprintf("ALTER TABLE %s CLUSTER ON %s", d.table.qualified, pgx.Identifier{d.bare}.Sanitize()))
-		}
-		if d.replident {
-			sql = append(sql, fmt.Sprintf("ALTER TABLE %s REPLICA IDENTITY USING INDEX %s", d.table.qualified, pgx.Identifier{d.bare}.Sanitize()))
-		}
-		for _, s := range sql {
-			if _, err := conn.Exec(ctx, s); err != nil {
-				return fmt.Errorf("seed: table %q: %s: %w", d.table.spec.Name, s, err)
-			}
-		}
-	}
-	g.prog.logf("indexes: %d rebuilt in %s", len(g.indexes), humanDuration(time.Since(start)))
-	return nil
-}
-
-// addForeignKeys recreates the dropped foreign keys one at a time: each
-// check locks the referenced table, which a concurrent one would wait on.
-func (g *generation) addForeignKeys(ctx context.Context, conn *pgx.Conn) error {
-	if len(g.fks) == 0 {
-		return nil
-	}
-	// The check behind ADD FOREIGN KEY runs with work_mem raised to
-	// maintenance_work_mem.
-	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = "+quoteLiteral(g.cfg.workMem)); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	start := time.Now()
-	for _, f := range g.fks {
-		t0 := time.Now()
-		sql := fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", f.table, pgx.Identifier{f.name}.Sanitize(), f.def)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			return fmt.Errorf("seed: foreign key %s on %s: %w", f.name, f.table, err)
-		}
-		g.prog.logf("added foreign key %s in %s", f.name, humanDuration(time.Since(t0)))
-	}
-	if _, err := conn.Exec(ctx, "RESET maintenance_work_mem"); err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	g.prog.logf("foreign keys: %d added in %s", len(g.fks), humanDuration(time.Since(start)))
 	return nil
 }
 

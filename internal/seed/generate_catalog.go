@@ -47,6 +47,18 @@ func (t *tableInfo) column(name string) *columnInfo {
 	return nil
 }
 
+// label names the table in messages: as the spec gives it, else as the
+// catalog does, schema-qualified outside public.
+func (t *tableInfo) label() string {
+	if t.spec != nil {
+		return t.spec.Name
+	}
+	if t.schema == "public" {
+		return t.name
+	}
+	return t.schema + "." + t.name
+}
+
 // quoteQualified quotes a table name as a spec writes it: "events" or
 // "app.events", each part taken literally.
 func quoteQualified(name string) string {
@@ -158,105 +170,4 @@ func suggestOr2(s string, candidates []string, otherwise string) string {
 		return c
 	}
 	return otherwise
-}
-
-// indexDef is an index of a spec table, as it must be rebuilt.
-type indexDef struct {
-	table      *tableInfo
-	name       string // quoted, schema-qualified
-	bare       string // the index's own name
-	createSQL  string // pg_get_indexdef
-	constraint string // name of the constraint it backs, if any
-	contype    string // p, u or x
-	conDef     string // pg_get_constraintdef
-	// byConstraint is set when the index can only be rebuilt by ADD
-	// CONSTRAINT (exclusion and deferrable constraints, partitioned tables).
-	byConstraint bool
-	clustered    bool
-	replident    bool
-}
-
-// fkDef is a foreign key touching a spec table.
-type fkDef struct {
-	name   string
-	table  string // quoted, schema-qualified
-	def    string // pg_get_constraintdef
-	parent string
-}
-
-// readIndexes lists the indexes of the given tables, except those a
-// partitioned parent's index owns (they come back with their parent).
-func readIndexes(ctx context.Context, conn *pgx.Conn, tables []*tableInfo) ([]indexDef, error) {
-	byOID := map[uint32]*tableInfo{}
-	var oids []uint32
-	for _, t := range tables {
-		byOID[t.oid] = t
-		oids = append(oids, t.oid)
-	}
-	rows, err := conn.Query(ctx, `
-		SELECT i.indrelid, format('%I.%I', n.nspname, ic.relname), ic.relname, pg_get_indexdef(i.indexrelid),
-		       coalesce(con.conname, ''), coalesce(con.contype::text, ''),
-		       coalesce(pg_get_constraintdef(con.oid), ''), coalesce(con.condeferrable, false),
-		       i.indisclustered, i.indisreplident, ic.relkind::text
-		FROM pg_index i
-		JOIN pg_class ic ON ic.oid = i.indexrelid
-		JOIN pg_namespace n ON n.oid = ic.relnamespace
-		LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
-		WHERE i.indrelid = ANY($1)
-		  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-		ORDER BY ic.relname`, oids)
-	if err != nil {
-		return nil, fmt.Errorf("seed: read indexes: %w", err)
-	}
-	defer rows.Close()
-	var out []indexDef
-	for rows.Next() {
-		var d indexDef
-		var rel uint32
-		var deferrable bool
-		var relkind string
-		if err := rows.Scan(&rel, &d.name, &d.bare, &d.createSQL, &d.constraint, &d.contype, &d.conDef, &deferrable,
-			&d.clustered, &d.replident, &relkind); err != nil {
-			return nil, fmt.Errorf("seed: read indexes: %w", err)
-		}
-		d.table = byOID[rel]
-		if relkind == "I" {
-			// A partitioned index reads "ON ONLY parent"; rebuilt that way it
-			// would stay invalid, with no index on the partitions.
-			d.createSQL = strings.Replace(d.createSQL, " ON ONLY ", " ON ", 1)
-		}
-		d.byConstraint = d.contype == "x" || (d.contype != "" && (deferrable || d.table.relkind == "p"))
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// readForeignKeys lists the foreign keys from or to the given tables.
-func readForeignKeys(ctx context.Context, conn *pgx.Conn, tables []*tableInfo) ([]fkDef, error) {
-	var oids []uint32
-	for _, t := range tables {
-		oids = append(oids, t.oid)
-	}
-	rows, err := conn.Query(ctx, `
-		SELECT con.conname, format('%I.%I', n.nspname, c.relname), pg_get_constraintdef(con.oid),
-		       format('%I.%I', pn.nspname, pc.relname)
-		FROM pg_constraint con
-		JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-		JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-		WHERE con.contype = 'f' AND con.conparentid = 0
-		  AND (con.conrelid = ANY($1) OR con.confrelid = ANY($1))
-		ORDER BY 2, 1`, oids)
-	if err != nil {
-		return nil, fmt.Errorf("seed: read foreign keys: %w", err)
-	}
-	defer rows.Close()
-	var out []fkDef
-	for rows.Next() {
-		var f fkDef
-		if err := rows.Scan(&f.name, &f.table, &f.def, &f.parent); err != nil {
-			return nil, fmt.Errorf("seed: read foreign keys: %w", err)
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
 }

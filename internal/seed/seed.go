@@ -5,24 +5,42 @@ package seed
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Option configures Apply.
 type Option func(*config)
 
 type config struct {
-	progress io.Writer
+	progress     io.Writer
+	deferIndexes bool
 }
 
 // WithProgress writes one line per applied file and analyzed table to w.
 func WithProgress(w io.Writer) Option { return func(c *config) { c.progress = w } }
+
+// WithDeferredIndexes runs the seed files the way a restore loads its data:
+// once the schema files have run, every table's indexes and the foreign
+// keys between the tables are read from the catalog and dropped; after the
+// seed files they are rebuilt from their own definitions (the indexes
+// several at once, the foreign keys one at a time), so that the database
+// ends exactly as it would have without this option, only sooner when the
+// seed files load many rows. A row that breaks a unique index or a foreign
+// key still fails the seeding, once every seed file has run. Seed files
+// must only add rows: INSERT ... ON CONFLICT has no unique index to go by,
+// and files that create or drop indexes of these tables collide with the
+// rebuild. Foreign keys added NOT VALID stay in place, with the indexes
+// they reference.
+func WithDeferredIndexes() Option { return func(c *config) { c.deferIndexes = true } }
 
 // Table is what seeding left in one table.
 type Table struct {
@@ -75,28 +93,111 @@ func Apply(ctx context.Context, connString string, schema, data []string, opts .
 	for _, o := range opts {
 		o(&cfg)
 	}
+	schemaFiles, err := ExpandPaths(schema)
+	if err != nil {
+		return Result{}, fmt.Errorf("schema: %w", err)
+	}
+	dataFiles, err := ExpandPaths(data)
+	if err != nil {
+		return Result{}, fmt.Errorf("seed: %w", err)
+	}
 	conn, err := pgx.Connect(ctx, connString)
 	if err != nil {
 		return Result{}, fmt.Errorf("seed: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	for _, group := range []struct {
-		what  string
-		paths []string
-	}{{"schema", schema}, {"seed", data}} {
-		files, err := ExpandPaths(group.paths)
-		if err != nil {
-			return Result{}, fmt.Errorf("%s: %w", group.what, err)
-		}
-		for _, f := range files {
-			if err := applyFile(ctx, conn, f); err != nil {
-				return Result{}, fmt.Errorf("%s: %w", group.what, err)
-			}
-			cfg.logf("applied %s", f)
-		}
+	if err := cfg.applyFiles(ctx, conn, "schema", schemaFiles); err != nil {
+		return Result{}, err
+	}
+	if cfg.deferIndexes && len(dataFiles) > 0 {
+		err = cfg.applyDeferred(ctx, conn, connString, dataFiles)
+	} else {
+		err = cfg.applyFiles(ctx, conn, "seed", dataFiles)
+	}
+	if err != nil {
+		return Result{}, err
 	}
 	return Analyze(ctx, conn, cfg.progress)
+}
+
+func (c config) applyFiles(ctx context.Context, conn *pgx.Conn, what string, files []string) error {
+	for _, f := range files {
+		if err := applyFile(ctx, conn, f); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		c.logf("applied %s", f)
+	}
+	return nil
+}
+
+// applyDeferred runs the seed files between dropping every table's indexes
+// and foreign keys and rebuilding them (WithDeferredIndexes).
+func (c config) applyDeferred(ctx context.Context, conn *pgx.Conn, connString string, files []string) error {
+	tables, err := userTableInfos(ctx, conn)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	deferred, err := readDeferred(ctx, conn, tables)
+	if err != nil {
+		return err
+	}
+	deferred = deferred.withoutUnvalidated()
+	var prog *progress
+	if c.progress != nil {
+		prog = newProgress(c.progress, false)
+	}
+	if err := deferred.drop(ctx, conn, prog); err != nil {
+		return fmt.Errorf("%w (seed without deferred indexes instead)", err)
+	}
+	// From here on a failure leaves the tables without some of their
+	// indexes or foreign keys: say so.
+	partial := func(err error) error {
+		return fmt.Errorf("%w (the seed files ran with indexes and foreign keys deferred; the database is left without some of them)", err)
+	}
+	for _, f := range files {
+		if err := applyFile(ctx, conn, f); err != nil {
+			var pe *pgconn.PgError
+			// 42P10: ON CONFLICT names columns no unique index covers.
+			if errors.As(err, &pe) && pe.Code == "42P10" && strings.Contains(pe.Message, "ON CONFLICT") {
+				err = fmt.Errorf("%w (ON CONFLICT finds no unique index while indexes are deferred)", err)
+			}
+			return partial(fmt.Errorf("seed: %w", err))
+		}
+		c.logf("applied %s", f)
+	}
+	rc := rebuildConfig{connString: connString, parallel: defaultParallel(), workMem: defaultWorkMem, prog: prog}
+	if err := deferred.rebuild(ctx, conn, rc); err != nil {
+		return partial(err)
+	}
+	return nil
+}
+
+// userTableInfos lists the database's tables, partitions included, outside
+// the system schemas and extensions.
+func userTableInfos(ctx context.Context, conn *pgx.Conn) ([]*tableInfo, error) {
+	rows, err := conn.Query(ctx, `
+		SELECT c.oid, n.nspname, c.relname, c.relkind::text
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+		  AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend d
+		                  WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+		ORDER BY 2, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []*tableInfo
+	for rows.Next() {
+		t := &tableInfo{}
+		if err := rows.Scan(&t.oid, &t.schema, &t.name, &t.relkind); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		t.qualified = pgx.Identifier{t.schema, t.name}.Sanitize()
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 func applyFile(ctx context.Context, conn *pgx.Conn, path string) error {
