@@ -152,23 +152,21 @@ func (c config) applyDeferred(ctx context.Context, conn *pgx.Conn, connString st
 	}
 	// From here on a failure leaves the tables without some of their
 	// indexes or foreign keys: say so.
-	partial := func(err error) error {
-		return fmt.Errorf("%w (the seed files ran with indexes and foreign keys deferred; the database is left without some of them)", err)
-	}
+	const left = "the database is left without some of its indexes and foreign keys"
 	for _, f := range files {
 		if err := applyFile(ctx, conn, f); err != nil {
 			var pe *pgconn.PgError
 			// 42P10: ON CONFLICT names columns no unique index covers.
 			if errors.As(err, &pe) && pe.Code == "42P10" && strings.Contains(pe.Message, "ON CONFLICT") {
-				err = fmt.Errorf("%w (ON CONFLICT finds no unique index while indexes are deferred)", err)
+				return fmt.Errorf("seed: %w (indexes are deferred, so ON CONFLICT finds no unique index: seed without deferred indexes; %s)", err, left)
 			}
-			return partial(fmt.Errorf("seed: %w", err))
+			return fmt.Errorf("seed: %w (indexes and foreign keys deferred: %s)", err, left)
 		}
 		c.logf("applied %s", f)
 	}
 	rc := rebuildConfig{connString: connString, parallel: defaultParallel(), workMem: defaultWorkMem, prog: prog}
 	if err := deferred.rebuild(ctx, conn, rc); err != nil {
-		return partial(err)
+		return fmt.Errorf("%w (checked once every seed file had run, indexes and foreign keys being deferred; %s)", err, left)
 	}
 	return nil
 }

@@ -245,7 +245,7 @@ func TestApply_DeferredIndexesViolations(t *testing.T) {
 		{
 			name:     "on conflict",
 			seed:     "INSERT INTO customers VALUES (1, 'c@example.com') ON CONFLICT (id) DO NOTHING;",
-			deferred: []string{"seed.sql: ", "ON CONFLICT finds no unique index while indexes are deferred"},
+			deferred: []string{"seed.sql: ", "indexes are deferred, so ON CONFLICT finds no unique index"},
 		},
 	}
 	for _, tt := range tests {
