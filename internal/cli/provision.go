@@ -93,7 +93,11 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connString string, s *streams, p *progress) error {
 	p.stage("seeding")
 	start := time.Now()
-	if _, err := seed.Apply(ctx, connString, cfg.Schema, cfg.Seed, seed.WithProgress(p.lines())); err != nil {
+	applyOpts := []seed.Option{seed.WithProgress(p.lines())}
+	if cfg.DeferIndexes {
+		applyOpts = append(applyOpts, seed.WithDeferredIndexes())
+	}
+	if _, err := seed.Apply(ctx, connString, cfg.Schema, cfg.Seed, applyOpts...); err != nil {
 		return err
 	}
 	if spec != nil {

@@ -21,6 +21,7 @@ func TestLoad_ResolvesPathsAndDefaults(t *testing.T) {
 	p := writeConfig(t, `
 version: 1
 schema: [schema.sql, /abs/more.sql]
+defer_indexes: true
 queries: [queries]
 replay:
   statement_timeout: 5s
@@ -47,7 +48,7 @@ postgres:
 	if *th.Relative != 0.1 || float64(*th.Absolute) != 8*1024*1024 || th.Budget != nil {
 		t.Errorf("threshold = %+v", th)
 	}
-	if cfg.Postgres.Settings["work_mem"] != "4MB" || cfg.Backend != "auto" {
+	if cfg.Postgres.Settings["work_mem"] != "4MB" || cfg.Backend != "auto" || !cfg.DeferIndexes {
 		t.Errorf("cfg = %+v", cfg)
 	}
 }
