@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/plangate/plangate/internal/atomicfile"
 	"github.com/plangate/plangate/internal/baseline"
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/gate"
@@ -164,7 +165,7 @@ func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta,
 	if err := report.Write(&buf, cfg.Format, r, meta, report.WithSources(sources)); err != nil {
 		return err
 	}
-	return writeFileAtomic(cfg.Output, buf.Bytes())
+	return atomicfile.Write(cfg.Output, buf.Bytes())
 }
 
 // paginationCounts maps each ORM pagination count to its list query, when

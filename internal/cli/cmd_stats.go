@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/plangate/plangate/internal/atomicfile"
 	"github.com/plangate/plangate/internal/seed"
 )
 
@@ -50,7 +51,7 @@ left out unless --values is given.`,
 			if err := f.Encode(&buf); err != nil {
 				return err
 			}
-			if err := writeFileAtomic(out, buf.Bytes()); err != nil {
+			if err := atomicfile.Write(out, buf.Bytes()); err != nil {
 				return err
 			}
 			fmt.Fprintf(s.out, "exported statistics of %d tables from PostgreSQL %s to %s\n", len(f.Tables), f.ServerVersion, out)
