@@ -14,6 +14,7 @@ import (
 
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/pgserver"
+	"github.com/plangate/plangate/internal/pgtest"
 )
 
 // TestORMApp_ProxyAndLogAgree runs the example ORM application's own test
@@ -25,11 +26,8 @@ func TestORMApp_ProxyAndLogAgree(t *testing.T) {
 		t.Skip("builds and runs the example application")
 	}
 	ctx := context.Background()
-	logDir, err := os.MkdirTemp("/tmp", "plangate-ormapp-log-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(logDir) })
+	// The server writes its log there, as its own user.
+	logDir := pgtest.ServerReachableDir(t)
 	if err := os.Chmod(logDir, 0o777); err != nil {
 		t.Fatal(err)
 	}
@@ -110,17 +108,7 @@ func TestORMApp_CapturesCatchRegressions(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds the example's data")
 	}
-	// The server's user (under root) must reach the cache: t.TempDir() is
-	// private to root.
-	cache, err := os.MkdirTemp("/tmp", "plangate-ormapp-cache-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(cache) })
-	if err := os.Chmod(cache, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PLANGATE_CACHE_DIR", cache)
+	t.Setenv("PLANGATE_CACHE_DIR", pgtest.ServerReachableDir(t))
 	config := filepath.Join("..", "..", "examples", "orm-app", "plangate.yaml")
 	tests := []struct {
 		capture string

@@ -70,3 +70,22 @@ func NewDatabase(t testing.TB) string {
 	})
 	return srv.ConnString(name)
 }
+
+// ServerReachableDir returns a temporary directory, removed when the test
+// ends, that a local cluster's server can use: under root the server runs as
+// another user, who cannot reach t.TempDir().
+func ServerReachableDir(t testing.TB) string {
+	t.Helper()
+	if dir := t.TempDir(); pgserver.ServerUserCanReach(dir, "") {
+		return dir
+	}
+	dir, err := os.MkdirTemp("/tmp", "plangate-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

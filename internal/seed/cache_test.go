@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plangate/plangate/internal/pgserver"
+	"github.com/plangate/plangate/internal/pgtest"
 )
 
 // fakeCluster stands in for a seeded cluster where only the cache's file
@@ -194,8 +195,8 @@ func TestCache_SeededCluster(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	cacheDir := serverReadableDir(t)
-	c, err := NewCache(cacheDir, WithCopyDir(serverReadableDir(t)))
+	cacheDir := pgtest.ServerReachableDir(t)
+	c, err := NewCache(cacheDir, WithCopyDir(pgtest.ServerReachableDir(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,25 +253,6 @@ func TestCache_SeededCluster(t *testing.T) {
 	if n := queryFloat(t, connect(t, srv.ConnString("")), `SELECT count(*) FROM pg_stats WHERE tablename = 'orders'`); n == 0 {
 		t.Error("no statistics in the cached cluster")
 	}
-}
-
-// serverReadableDir returns a temporary directory the server's user can
-// reach: under root the server runs as another user, and t.TempDir is
-// private to root.
-func serverReadableDir(t *testing.T) string {
-	t.Helper()
-	if dir := t.TempDir(); pgserver.ServerUserCanReach(dir, "") {
-		return dir
-	}
-	dir, err := os.MkdirTemp("/tmp", "plangate-seed-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // startServer starts a local server on dataDir, running initdb first when
