@@ -116,7 +116,7 @@ func moreLine(n int, queries bool) string {
 // section per failing query, worst first.
 func digestParts(r gate.Report) (string, []string) {
 	counts := r.Counts()
-	head := report.Marker + "\n## " + verdictLine(r, counts) + "\n\n" + countsLine(counts) + "\n"
+	head := report.Marker + "\n## " + report.VerdictLine(r) + "\n\n" + countsLine(counts) + "\n"
 	var sections []string
 	for _, res := range Failing(r) {
 		var b strings.Builder
@@ -154,25 +154,6 @@ func splitSections(markdown string) (string, []string) {
 		sections = append(sections, "\n### "+p)
 	}
 	return parts[0], sections
-}
-
-// verdictLine words the verdict as the markdown report's heading does.
-func verdictLine(r gate.Report, counts map[gate.Status]int) string {
-	if r.Verdict == gate.VerdictFail {
-		var parts []string
-		if n := counts[gate.StatusRegressed]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s regressed", n, plural(n, "query", "queries")))
-		}
-		if n := counts[gate.StatusError]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d failed to run", n))
-		}
-		if len(parts) == 0 {
-			return "❌ plangate: failed"
-		}
-		return "❌ plangate: " + strings.Join(parts, ", ")
-	}
-	n := len(r.Queries) - counts[gate.StatusRemoved]
-	return fmt.Sprintf("✅ plangate: %d %s checked, none regressed", n, plural(n, "query", "queries"))
 }
 
 // countsLine lists the non-zero counts in status order:

@@ -47,7 +47,7 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 	counts := r.Counts()
 
 	fmt.Fprintln(bw, Marker)
-	fmt.Fprintf(bw, "## %s\n\n", markdownVerdict(r, counts))
+	fmt.Fprintf(bw, "## %s\n\n", VerdictLine(r))
 	if parts := metaParts(meta, code); len(parts) > 0 {
 		fmt.Fprintf(bw, "%s\n\n", strings.Join(parts, " · "))
 	}
@@ -95,7 +95,11 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 	return bw.Flush()
 }
 
-func markdownVerdict(r gate.Report, counts map[gate.Status]int) string {
+// VerdictLine words a report's verdict as the markdown report's heading:
+// "❌ plangate: 2 queries regressed, 1 failed to run" or "✅ plangate: all 5
+// queries pass".
+func VerdictLine(r gate.Report) string {
+	counts := r.Counts()
 	if r.Verdict == gate.VerdictFail {
 		var parts []string
 		if n := counts[gate.StatusRegressed]; n > 0 {
@@ -103,6 +107,9 @@ func markdownVerdict(r gate.Report, counts map[gate.Status]int) string {
 		}
 		if n := counts[gate.StatusError]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d failed to run", n))
+		}
+		if len(parts) == 0 {
+			return "❌ plangate: failed"
 		}
 		return "❌ plangate: " + strings.Join(parts, ", ")
 	}
