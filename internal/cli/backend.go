@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -24,7 +23,7 @@ func serverSettings(cfg config.Config) pgserver.Settings {
 }
 
 // startServer provides the Postgres server the configuration asks for.
-func startServer(ctx context.Context, cfg config.Config, s *streams) (pgserver.Server, error) {
+func startServer(ctx context.Context, cfg config.Config) (pgserver.Server, error) {
 	switch cfg.Backend {
 	case "dsn":
 		return pgserver.OpenDSN(ctx, cfg.DSN, cfg.AllowRemote)
@@ -32,10 +31,8 @@ func startServer(ctx context.Context, cfg config.Config, s *streams) (pgserver.S
 		return startLocal(ctx, cfg)
 	case "docker":
 		return startDocker(ctx, cfg)
-	case "auto":
-		return startAuto(ctx, cfg, s)
 	}
-	return nil, fmt.Errorf("backend %q: choose auto, docker, local or dsn", cfg.Backend)
+	return nil, fmt.Errorf("backend %q: choose docker, local or dsn", cfg.Backend)
 }
 
 func startLocal(ctx context.Context, cfg config.Config, extra ...pgserver.LocalOption) (pgserver.Server, error) {
@@ -58,23 +55,4 @@ func startDocker(ctx context.Context, cfg config.Config) (pgserver.Server, error
 		return nil, err
 	}
 	return srv, nil
-}
-
-// startAuto prefers a container when an engine answers, and falls back to a
-// local cluster when the container cannot be had (no engine, or an image that
-// is neither on the engine nor pullable) and PostgreSQL is installed here.
-func startAuto(ctx context.Context, cfg config.Config, s *streams) (pgserver.Server, error) {
-	if !pgserver.DockerAvailable(ctx) {
-		return startLocal(ctx, cfg)
-	}
-	srv, err := startDocker(ctx, cfg)
-	var unavailable *pgserver.ImageUnavailableError
-	if err == nil || !errors.As(err, &unavailable) {
-		return srv, err
-	}
-	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
-		return nil, err
-	}
-	fmt.Fprintf(s.err, "plangate: image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)\n", unavailable.Image)
-	return startLocal(ctx, cfg)
 }

@@ -54,7 +54,7 @@ func measure(ctx context.Context, cfg config.Config, s *streams, sets ...[]query
 	r, err := replay.New(ctx, srv.ConnString(db),
 		replay.WithTimeout(time.Duration(cfg.Replay.StatementTimeout)),
 		replay.WithTempFileLimit(cfg.Replay.TempFileLimit),
-		replay.WithSettings(sessionSettings(cfg)),
+		replay.WithSettings(serverSettings(cfg)),
 		replay.WithWarnings(s.err))
 	if err != nil {
 		return nil, err
@@ -148,13 +148,6 @@ func replayOrder(queries []query) []query {
 		return !out[i].id.Kind.Writes() && out[j].id.Kind.Writes()
 	})
 	return out
-}
-
-// sessionSettings are the settings each replay session applies: the
-// server's settings (those that can be set per session) and the pinned
-// parallel-worker count.
-func sessionSettings(cfg config.Config) map[string]string {
-	return serverSettings(cfg)
 }
 
 // measureRepeated replays q n times after a warm-up run when n > 1, and

@@ -38,24 +38,33 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 			return nil, err
 		}
 	}
-	if cfg.Backend == "auto" {
-		cfg.Backend = "local"
-		if pgserver.DockerAvailable(ctx) {
-			cfg.Backend = "docker"
-		}
-		if cfg.Backend == "docker" && !cfg.Cache.Disabled {
-			sd, err := provisionSnapshot(ctx, cfg, spec, s, p)
-			var unavailable *pgserver.ImageUnavailableError
-			if err == nil || !errors.As(err, &unavailable) {
-				return sd, err
-			}
-			if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
-				return nil, err
-			}
-			p.note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
-			cfg.Backend = "local"
-		}
+	if cfg.Backend != "auto" {
+		return provisionOn(ctx, cfg, spec, s, p)
 	}
+	// auto: a container when an engine answers; a local cluster when there
+	// is none, or when the image can be neither found nor pulled and
+	// PostgreSQL is installed here.
+	cfg.Backend = "local"
+	if !pgserver.DockerAvailable(ctx) {
+		return provisionOn(ctx, cfg, spec, s, p)
+	}
+	cfg.Backend = "docker"
+	sd, err := provisionOn(ctx, cfg, spec, s, p)
+	var unavailable *pgserver.ImageUnavailableError
+	if err == nil || !errors.As(err, &unavailable) {
+		return sd, err
+	}
+	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
+		return nil, err
+	}
+	p.note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
+	cfg.Backend = "local"
+	return provisionOn(ctx, cfg, spec, s, p)
+}
+
+// provisionOn provisions on the backend cfg names (docker, local or dsn),
+// from its seeded-state cache where it has one.
+func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, s *streams, p *progress) (*seeded, error) {
 	if cfg.Backend == "docker" && !cfg.Cache.Disabled {
 		return provisionSnapshot(ctx, cfg, spec, s, p)
 	}
@@ -69,7 +78,7 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 		}
 	}
 	p.stage("starting Postgres (%s backend)", cfg.Backend)
-	srv, err := startServer(ctx, cfg, s)
+	srv, err := startServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
