@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -107,16 +108,25 @@ func analyze(paths []string) (*results, error) {
 			}
 			res.pairs++
 			rep := gate.Compare(files[i].GateQueries(), files[j].GateQueries(), rules)
+			// The workload's totals are judged too: a flap there fails a
+			// pull request as surely as one in a query.
+			judged := make(map[string][]gate.Finding, len(rep.Queries)+len(rep.Totals))
 			for _, q := range rep.Queries {
-				for _, f := range q.Findings {
+				judged[q.Name] = q.Findings
+			}
+			for _, t := range rep.Totals {
+				judged["totals "+t.Group] = t.Findings
+			}
+			for _, name := range slices.Sorted(maps.Keys(judged)) {
+				for _, f := range judged[name] {
 					if f.Severity == gate.SeverityFail {
 						res.failures++
 						if len(res.failed) < 10 {
-							res.failed = append(res.failed, fmt.Sprintf("run %d -> run %d: %s: %s", i+1, j+1, q.Name, f.Message))
+							res.failed = append(res.failed, fmt.Sprintf("run %d -> run %d: %s: %s", i+1, j+1, name, f.Message))
 						}
 						continue
 					}
-					res.findings[f.Severity+" "+q.Name+" "+f.Metric]++
+					res.findings[f.Severity+" "+name+" "+f.Metric]++
 				}
 			}
 		}

@@ -128,7 +128,6 @@ func (s *Server) getArticle(w http.ResponseWriter, r *http.Request) {
 	}
 	var a Article
 	err = s.db.NewSelect().Model(&a).
-		Comment("name: article_detail").
 		Column("article.id", "article.author_id", "article.title", "article.status", "article.published_at").
 		Relation("Author", func(q *bun.SelectQuery) *bun.SelectQuery { return q.Column("id", "name") }).
 		Where("article.id = ?", id).
@@ -172,7 +171,6 @@ func (s *Server) ListArticles(ctx context.Context, status string, page, perPage 
 			a := &res.Results[i]
 			a.Author = new(Author)
 			err := s.db.NewSelect().Model(a.Author).
-				Comment("name: article_author").
 				Column("id", "name").
 				Where("id = ?", a.AuthorID).
 				Scan(ctx)
@@ -186,13 +184,10 @@ func (s *Server) ListArticles(ctx context.Context, status string, page, perPage 
 
 // paginate counts the rows of the query base builds and scans one page of
 // them into its model, as REST frameworks' paginators do: the count wraps
-// the list query, without its ordering, in SELECT count(*) FROM (...). The
-// statements are named after the list for plangate ("articles_count",
-// "articles_list"), so that they keep their identity when the list changes.
+// the list query, without its ordering, in SELECT count(*) FROM (...).
 func paginate(ctx context.Context, db bun.IDB, name string, base func() *bun.SelectQuery, page, perPage int) (int, error) {
 	var total int
 	err := db.NewSelect().
-		Comment("name: "+name+"_count").
 		ColumnExpr("count(*)").
 		TableExpr("(?) AS paginated", base()).
 		Scan(ctx, &total)
@@ -200,7 +195,6 @@ func paginate(ctx context.Context, db bun.IDB, name string, base func() *bun.Sel
 		return 0, fmt.Errorf("%s: count: %w", name, err)
 	}
 	err = base().
-		Comment("name: "+name+"_list").
 		Order("article.published_at DESC", "article.id DESC").
 		Limit(int64(perPage)).
 		Offset(int64((page - 1) * perPage)).

@@ -11,7 +11,7 @@
 # Then, from examples/orm-app:
 #
 #   plangate baseline                               # from captures/v1.jsonl
-#   plangate check --queries captures/v2.jsonl      # fails: articles_count spills
+#   plangate check --queries captures/v2.jsonl      # fails: the list and its count spill
 #   plangate check --queries captures/v3.jsonl      # fails: N+1 in TestListArticles
 set -eu
 

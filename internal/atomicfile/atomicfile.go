@@ -3,15 +3,33 @@
 package atomicfile
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/plangate/plangate/internal/diskfull"
 )
+
+// maxLinks is how many symbolic links Resolve follows, as the kernel's
+// limit (ELOOP) does.
+const maxLinks = 40
 
 // Write replaces path with data: a temporary file in the same directory is
 // written, synced and renamed over path. An existing file keeps its
-// permissions; a new one gets 0644. On any error path is left as it was.
+// permissions; a new one gets 0644. A path that is a symbolic link has its
+// target replaced, and stays a link. On any error path is left as it was;
+// a full disk is a *diskfull.Error.
 func Write(path string, data []byte) error {
+	path, err := Resolve(path)
+	if err != nil {
+		return err
+	}
+	return diskfull.Wrap(write(path, data), path)
+}
+
+func write(path string, data []byte) error {
 	perm := fs.FileMode(0o644)
 	if info, err := os.Stat(path); err == nil {
 		perm = info.Mode().Perm()
@@ -51,4 +69,41 @@ func Write(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// Resolve returns the file path names once every symbolic link on the way
+// (in its directories and the file itself) is followed, as an absolute
+// path. The file itself need not exist, nor need a link's target (a
+// dangling link names the file it would create).
+func Resolve(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	for range maxLinks {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+		if err != nil {
+			return "", err
+		}
+		abs = filepath.Join(dir, filepath.Base(abs))
+		info, err := os.Lstat(abs)
+		if errors.Is(err, fs.ErrNotExist) {
+			return abs, nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if info.Mode()&fs.ModeSymlink == 0 {
+			return abs, nil
+		}
+		target, err := os.Readlink(abs)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		abs = filepath.Clean(target)
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }

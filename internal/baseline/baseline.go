@@ -43,6 +43,19 @@ type Query struct {
 	// Kind is the statement kind (select, insert, update, delete, merge,
 	// utility).
 	Kind string `json:"kind,omitempty"`
+	// Structure is the statement's structural key, Relation the relation
+	// it is about and Role its role: what pairs it with its edited self
+	// when its name changes.
+	Structure string `json:"structure,omitempty"`
+	Relation  string `json:"relation,omitempty"`
+	Role      string `json:"role,omitempty"`
+	// Generic marks the generic-plan variant of a parameterized statement.
+	Generic bool `json:"generic,omitempty"`
+	// Calls is how many times the statement ran in the captured workload
+	// and Groups how many times per group; the workload's totals are
+	// summed from them.
+	Calls  int            `json:"calls,omitempty"`
+	Groups map[string]int `json:"groups,omitempty"`
 	// Metrics maps metric names to values; timings are never stored.
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	// Plan is the normalized plan shape, one line per node.
@@ -69,6 +82,15 @@ func (f *File) GateQueries() []gate.Query {
 			Spills:  slices.Clone(q.Spills),
 			Nodes:   gateNodes(q.Nodes, q.Plan),
 			Error:   q.Error,
+
+			Fingerprint: q.Fingerprint,
+			SQL:         q.SQL,
+			Structure:   q.Structure,
+			Relation:    q.Relation,
+			Role:        q.Role,
+			Generic:     q.Generic,
+			Calls:       q.Calls,
+			Groups:      maps.Clone(q.Groups),
 		})
 	}
 	return out

@@ -77,7 +77,7 @@ func recorded() *File {
 				Name:    "bulk_sync",
 				Kind:    "update",
 				SQL:     "UPDATE accounts SET synced_at = now() WHERE synced_at < $1",
-				Metrics: map[string]float64{"rows": 80000, "wal_bytes": 12582912, "total_cost": -0.0},
+				Metrics: map[string]float64{"rows": 80000, "wal_bytes": 12582912, "total_cost": math.Copysign(0, -1)},
 			},
 			{
 				Name:  "broken_report",
@@ -415,7 +415,7 @@ func TestParse_Errors(t *testing.T) {
 		{
 			name: "unknown query key",
 			data: "{\n  \"format_version\": 1,\n  \"queries\": [\n    {\n      \"name\": \"a\",\n      \"metricz\": {}\n    }\n  ]\n}\n",
-			want: `baseline: b.json: line 6: unknown key "metricz" in a query (known: name, fingerprint, sql, kind, metrics, plan, spills, nodes, error)` + fix,
+			want: `baseline: b.json: line 6: unknown key "metricz" in a query (known: name, fingerprint, sql, kind, structure, relation, role, generic, calls, groups, metrics, plan, spills, nodes, error)` + fix,
 		},
 		{
 			name: "unknown node key",
@@ -439,8 +439,8 @@ func TestParse_Errors(t *testing.T) {
 		},
 		{
 			name: "unknown metric",
-			data: "{\"format_version\": 1,\n\"queries\": [{\"name\": \"a\",\n\"metrics\": {\"rows\": 1,\n\"temp_writen_bytes\": 5}}]}",
-			want: `baseline: b.json: line 4: unknown metric "temp_writen_bytes" (known: ` + strings.Join(gate.MetricNames(), ", ") + ")" + fix,
+			data: "{\"format_version\": 1,\n\"queries\": [{\"name\": \"a\",\n\"metrics\": {\"rows\": 1,\n\"temp_writen_bytes\": 5}}]}",         //nolint:misspell // the typo under test
+			want: `baseline: b.json: line 4: unknown metric "temp_writen_bytes" (known: ` + strings.Join(gate.MetricNames(), ", ") + ")" + fix, //nolint:misspell // the typo under test
 		},
 		{
 			name: "repeated key",

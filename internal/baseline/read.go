@@ -136,6 +136,7 @@ func lineAt(data []byte, offset int64) int {
 type shape struct {
 	what   string            // "a query", for messages
 	fields map[string]*shape // an object with these keys
+	order  []string          // the keys of fields, in the order the file is written in
 	free   *shape            // an object with any keys, values of this shape
 	check  func(key string) string
 	elem   *shape // a list of these
@@ -144,35 +145,54 @@ type shape struct {
 }
 
 func fileShape(w *walker) *shape {
-	str := &shape{scalar: "string"}
-	num := &shape{scalar: "number"}
-	strs := &shape{elem: str}
-	metrics := &shape{free: num, check: func(key string) string {
+	metrics := &shape{free: &shape{scalar: "number"}, check: func(key string) string {
 		if gate.KnownMetric(key) {
 			return ""
 		}
 		return fmt.Sprintf("unknown metric %q (known: %s)", key, strings.Join(gate.MetricNames(), ", "))
 	}}
-	boolean := &shape{scalar: "boolean"}
-	node := &shape{what: "a node", fields: map[string]*shape{
-		"name": str, "type": str, "relation": str, "index": str,
-		"cost": num, "plan_rows": num, "actual_rows": num, "loops": num, "may_stop_early": boolean,
-		"shared_blocks": num, "temp_written_bytes": num, "wal_bytes": num,
-		"rows_removed_by_filter": num, "rows_removed_by_join_filter": num,
-		"hash_batches": num, "subplans_removed": num, "spill": str, "spill_bytes": num,
-	}}
-	query := &shape{what: "a query", fields: map[string]*shape{
-		"name": str, "fingerprint": str, "sql": str, "kind": str,
-		"metrics": metrics, "plan": strs, "spills": strs, "nodes": {elem: node}, "error": str,
-	}}
-	return &shape{what: "the file", fields: map[string]*shape{
-		"format_version": num,
-		"postgres":       str,
-		"settings":       {free: str},
+	node := structShape("a node", reflect.TypeFor[Node](), nil)
+	query := structShape("a query", reflect.TypeFor[Query](), map[string]*shape{"metrics": metrics, "nodes": {elem: node}})
+	return structShape("the file", reflect.TypeFor[File](), map[string]*shape{
 		"queries": {elem: query, onElem: func(line int) {
 			w.queryLines = append(w.queryLines, line)
 		}},
-	}}
+	})
+}
+
+// structShape is the shape of the JSON object a struct is written as: its
+// keys, in field order, from the json tags, each value's shape from the
+// field's type unless special names it.
+func structShape(what string, t reflect.Type, special map[string]*shape) *shape {
+	s := &shape{what: what, fields: map[string]*shape{}}
+	for f := range t.Fields() {
+		key, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if key == "" || key == "-" {
+			continue
+		}
+		s.order = append(s.order, key)
+		if sp, ok := special[key]; ok {
+			s.fields[key] = sp
+			continue
+		}
+		s.fields[key] = typeShape(f.Type)
+	}
+	return s
+}
+
+// typeShape is the shape of a scalar, a list of them or a map to them.
+func typeShape(t reflect.Type) *shape {
+	switch t.Kind() {
+	case reflect.String:
+		return &shape{scalar: "string"}
+	case reflect.Bool:
+		return &shape{scalar: "boolean"}
+	case reflect.Slice:
+		return &shape{elem: typeShape(t.Elem())}
+	case reflect.Map:
+		return &shape{free: typeShape(t.Elem())}
+	}
+	return &shape{scalar: "number"}
 }
 
 // walker checks keys against shapes token by token, which, unlike
@@ -280,7 +300,7 @@ func (w *walker) object(s *shape) error {
 		if s.fields != nil {
 			next = s.fields[key]
 			if next == nil {
-				return w.fail(fmt.Sprintf("unknown key %q in %s (known: %s)", key, s.what, knownKeys(s.fields)))
+				return w.fail(fmt.Sprintf("unknown key %q in %s (known: %s)", key, s.what, knownKeys(s)))
 			}
 		} else {
 			if s.check != nil {
@@ -320,18 +340,6 @@ func (w *walker) skip() error {
 	return nil
 }
 
-func knownKeys(fields map[string]*shape) string {
-	// The order the file is written in reads better than the alphabet.
-	order := []string{"format_version", "postgres", "settings", "queries",
-		"name", "fingerprint", "sql", "kind", "metrics", "plan", "spills", "nodes", "error",
-		"type", "relation", "index", "cost", "plan_rows", "actual_rows", "loops", "may_stop_early",
-		"shared_blocks", "temp_written_bytes", "wal_bytes", "rows_removed_by_filter",
-		"rows_removed_by_join_filter", "hash_batches", "subplans_removed", "spill", "spill_bytes"}
-	var out []string
-	for _, k := range order {
-		if fields[k] != nil {
-			out = append(out, k)
-		}
-	}
-	return strings.Join(out, ", ")
+func knownKeys(s *shape) string {
+	return strings.Join(s.order, ", ")
 }

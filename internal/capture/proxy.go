@@ -66,6 +66,9 @@ type Proxy struct {
 	// cancelKeys maps a session's BackendKeyData (process ID and secret key,
 	// as sent) to the server that issued it.
 	cancelKeys map[string]upstreamTarget
+	// transactions counts the transactions sessions began, across sessions:
+	// the number of the next one names its group (see TransactionGroup).
+	transactions int
 }
 
 // ProxyOption configures a Proxy.
@@ -177,6 +180,14 @@ func (p *Proxy) track(ctx context.Context, s *session) bool {
 	p.sessions[s] = struct{}{}
 	p.stats.Connections++
 	return true
+}
+
+// nextTransaction numbers a transaction a session began.
+func (p *Proxy) nextTransaction() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.transactions++
+	return p.transactions
 }
 
 func (p *Proxy) untrack(s *session) {

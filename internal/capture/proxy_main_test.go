@@ -38,7 +38,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "capture tests: running without TLS on the server:", err)
 	}
-	code := pgtest.Main(m, opts...)
+	// The proxy's TLS and password paths need the server on TCP.
+	code := pgtest.Main(m, append(opts, pgserver.WithTCP())...)
 	if dir != "" {
 		os.RemoveAll(dir)
 	}

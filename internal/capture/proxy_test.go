@@ -766,3 +766,53 @@ func TestProxy_ServeStops(t *testing.T) {
 		t.Error("a client connection outlived the proxy")
 	}
 }
+
+// TestProxy_TransactionGroups: without an application_name, the statements
+// of each transaction block are grouped by it, numbered across connections;
+// statements outside one stay ungrouped, and an application_name wins.
+func TestProxy_TransactionGroups(t *testing.T) {
+	env := startProxy(t, "")
+	plain := env.config(t, false)
+	plain.RuntimeParams["application_name"] = ""
+	first, second := connect(t, plain), connect(t, plain)
+	named := env.config(t, false)
+	named.RuntimeParams["application_name"] = "TestNamed"
+	third := connect(t, named)
+	env.take()
+
+	mustExec(t, first, "SELECT 11")
+	mustExec(t, first, "BEGIN")
+	mustExec(t, first, "SELECT 12")
+	mustExec(t, first, "SELECT 13")
+	mustExec(t, first, "COMMIT")
+	mustExec(t, second, "BEGIN")
+	mustExec(t, second, "SELECT 21")
+	mustExec(t, second, "ROLLBACK")
+	mustExec(t, first, "BEGIN")
+	mustExec(t, first, "SELECT 14")
+	mustExec(t, first, "COMMIT")
+	mustExec(t, third, "BEGIN")
+	mustExec(t, third, "SELECT 31")
+	mustExec(t, third, "COMMIT")
+
+	var got []Statement
+	for _, e := range env.take() {
+		got = append(got, e.Statement)
+	}
+	want := []Statement{
+		{SQL: "SELECT 11"},
+		{SQL: "SELECT 12", Group: "transaction 1"},
+		{SQL: "SELECT 13", Group: "transaction 1"},
+		{SQL: "SELECT 21", Group: "transaction 2"},
+		{SQL: "SELECT 14", Group: "transaction 3"},
+		{SQL: "SELECT 31", Group: "TestNamed"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded statements (-want +got):\n%s", diff)
+	}
+	for group, want := range map[string]bool{"transaction 3": true, "transaction": false, "transaction 3b": false, "TestNamed": false} {
+		if IsPositional(group) != want {
+			t.Errorf("IsPositional(%q) = %v", group, !want)
+		}
+	}
+}

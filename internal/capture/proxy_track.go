@@ -1,6 +1,8 @@
 package capture
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -16,10 +18,13 @@ import (
 // them off as their responses arrive.
 type tracker struct {
 	// group is the session's application_name.
-	group   string
-	stmts   map[string]*preparedStmt
-	portals map[string]*portal
-	queue   []*pending
+	group string
+	// transaction numbers the transaction the session is in (see
+	// TransactionGroup); zero outside one.
+	transaction int
+	stmts       map[string]*preparedStmt
+	portals     map[string]*portal
+	queue       []*pending
 	// discarding is set after an error in the extended protocol while the
 	// server skips the client's messages up to the next Sync.
 	discarding bool
@@ -216,9 +221,14 @@ func (s *session) fromServer(typ byte, body []byte) {
 				break
 			}
 		}
-		if len(body) == 1 && body[0] == 'I' {
+		switch {
+		case len(body) == 1 && body[0] == 'I':
 			// Outside a transaction no named portal survives.
 			clear(s.portals)
+			s.transaction = 0
+		case len(body) == 1 && s.transaction == 0:
+			// 'T' or 'E': a transaction block began.
+			s.transaction = s.proxy.nextTransaction()
 		}
 		s.lastDone = now
 	case 'S': // ParameterStatus
@@ -275,8 +285,12 @@ func (s *session) complete(front *pending, tag string, now time.Time) (*Executio
 	if skip, word := noise(sql); skip {
 		return nil, word
 	}
+	group := s.group
+	if group == "" && s.transaction > 0 {
+		group = TransactionGroup(s.transaction)
+	}
 	e := &Execution{
-		Statement: Statement{SQL: sql, Group: s.group},
+		Statement: Statement{SQL: sql, Group: group},
 		Duration:  now.Sub(start),
 		Tag:       tag,
 	}
@@ -313,4 +327,32 @@ func (t *tracker) pop() *pending {
 	t.queue[0] = nil
 	t.queue = t.queue[1:]
 	return p
+}
+
+// transactionPrefix starts the group of a statement the proxy grouped by
+// its transaction.
+const transactionPrefix = "transaction "
+
+// TransactionGroup names the group of the statements a session without an
+// application_name ran in its n-th transaction block (counted across the
+// capture, from 1): a test or a request handler's unit of work, when
+// nothing else names it.
+func TransactionGroup(n int) string {
+	return fmt.Sprintf("%s%d", transactionPrefix, n)
+}
+
+// IsPositional reports whether a group is named by its position in the
+// capture (TransactionGroup) rather than by the application: such a name
+// moves when a transaction is added before it.
+func IsPositional(group string) bool {
+	rest, ok := strings.CutPrefix(group, transactionPrefix)
+	if !ok || rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }

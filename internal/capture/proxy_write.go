@@ -22,7 +22,7 @@ type jsonlRecord struct {
 	Name   string    `json:"name,omitempty"`
 	Group  string    `json:"group,omitempty"`
 	Source string    `json:"source,omitempty"`
-	Count  int       `json:"count,omitempty"`
+	Calls  int       `json:"calls,omitempty"`
 	// DurationMS is how long the statement took, in milliseconds.
 	DurationMS float64 `json:"duration_ms,omitempty"`
 	// Note says where the recording may differ from what was sent.
@@ -34,7 +34,7 @@ var jsonlHeader = fmt.Sprintf("{\"plangate_capture\":%d}\n", CaptureVersion)
 
 // appendJSONLLine appends the line for one statement to buf.
 func appendJSONLLine(buf *bytes.Buffer, st Statement, d time.Duration, notes []string) error {
-	rec := jsonlRecord{SQL: st.SQL, Name: st.Name, Group: st.Group, Source: st.Source, Count: st.Count,
+	rec := jsonlRecord{SQL: st.SQL, Name: st.Name, Group: st.Group, Source: st.Source, Calls: st.Count,
 		DurationMS: float64(d.Microseconds()) / 1000, Note: strings.Join(notes, "; ")}
 	if len(st.Params) > 0 {
 		rec.Params = make([]*string, len(st.Params))

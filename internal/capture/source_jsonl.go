@@ -35,7 +35,9 @@ type jsonlLine struct {
 	Name   string            `json:"name"`
 	Group  string            `json:"group"`
 	Source string            `json:"source"`
-	Count  int               `json:"count"`
+	Calls  int               `json:"calls"`
+	// Count is the name "calls" had in the first captures; still read.
+	Count int `json:"count"`
 	// Version is set on the header line only.
 	Version json.RawMessage `json:"plangate_capture"`
 }
@@ -48,7 +50,8 @@ type jsonlLine struct {
 // "sql" is required; "params" holds the values bound to $1, $2, ... (a string
 // as is, a number or boolean as its JSON text, null as SQL NULL, an object or
 // array as its JSON text, for json and jsonb parameters); "name", "group",
-// "source" and "count" fill the fields of Statement of the same names. Blank
+// "source" fill the fields of Statement of the same names, and "calls" (how
+// many times the statement ran; "count" in older captures) its Count. Blank
 // lines are skipped, and an optional header line declares the format version
 // (see CaptureVersion); it may appear again further down, as it does when
 // captures are concatenated. path names the file in errors and in
@@ -119,10 +122,13 @@ func parseJSONLLine(raw []byte) (st Statement, isStatement bool, err error) {
 	if strings.TrimSpace(*l.SQL) == "" {
 		return st, false, errors.New(`"sql" is empty: give the statement's text`)
 	}
-	if l.Count < 0 {
-		return st, false, fmt.Errorf(`"count" is %d: give how many times the statement ran, 0 or more`, l.Count)
+	if l.Calls == 0 {
+		l.Calls = l.Count
 	}
-	st = Statement{Name: l.Name, SQL: *l.SQL, Group: l.Group, Source: l.Source, Count: l.Count}
+	if l.Calls < 0 {
+		return st, false, fmt.Errorf(`"calls" is %d: give how many times the statement ran, 0 or more`, l.Calls)
+	}
+	st = Statement{Name: l.Name, SQL: *l.SQL, Group: l.Group, Source: l.Source, Count: l.Calls}
 	if l.Params != nil {
 		st.Params = make([]Param, len(l.Params))
 		for i, v := range l.Params {

@@ -172,10 +172,17 @@ func TestParsePGLog_Stderr(t *testing.T) {
 		want []Statement
 	}{
 		{
-			name: "bare duration after log_statement",
+			name: "a ping is left out, as the proxy leaves it out",
 			log: p + "LOG:  statement: SELECT 1\n" +
+				p + "LOG:  statement: select 1;\n" +
+				p + "LOG:  statement: SELECT 2\n",
+			want: []Statement{{SQL: "SELECT 2", Source: "x.log:3"}},
+		},
+		{
+			name: "bare duration after log_statement",
+			log: p + "LOG:  statement: SELECT 11\n" +
 				p + "LOG:  duration: 0.020 ms\n",
-			want: []Statement{{SQL: "SELECT 1", Source: "x.log:1"}},
+			want: []Statement{{SQL: "SELECT 11", Source: "x.log:1"}},
 		},
 		{
 			name: "parameters of a bind line are not taken",
@@ -229,24 +236,24 @@ func TestParsePGLog_Stderr(t *testing.T) {
 		},
 		{
 			name: "application_name labeled in the prefix",
-			log: "2024-05-01 10:00:00 UTC [42]: [3-1] user=app,db=shop,app=orders api,client=10.0.0.1 LOG:  statement: SELECT 1\n" +
+			log: "2024-05-01 10:00:00 UTC [42]: [3-1] user=app,db=shop,app=orders api,client=10.0.0.1 LOG:  statement: SELECT 11\n" +
 				"2024-05-01 10:00:00 UTC [42]: [3-1] db=shop appname=[unknown] user=x LOG:  statement: SELECT 2\n",
 			want: []Statement{
-				{SQL: "SELECT 1", Group: "orders api", Source: "x.log:1"},
+				{SQL: "SELECT 11", Group: "orders api", Source: "x.log:1"},
 				{SQL: "SELECT 2", Source: "x.log:2"},
 			},
 		},
 		{
 			name: "explicit prefix with application_name last and no space",
-			log:  "2024-05-01 10:00:00 UTC [42] orders-apiLOG:  statement: SELECT 1\n",
+			log:  "2024-05-01 10:00:00 UTC [42] orders-apiLOG:  statement: SELECT 11\n",
 			opts: []LogOption{WithLinePrefix("%t [%p] %a")},
-			want: []Statement{{SQL: "SELECT 1", Group: "orders-api", Source: "x.log:1"}},
+			want: []Statement{{SQL: "SELECT 11", Group: "orders-api", Source: "x.log:1"}},
 		},
 		{
 			name: "explicit prefix with a comma in application_name",
-			log:  "2024-05-01 10:00:00 UTC [42]: user=u,db=d,app=api, v2,client=[local] LOG:  statement: SELECT 1\n",
+			log:  "2024-05-01 10:00:00 UTC [42]: user=u,db=d,app=api, v2,client=[local] LOG:  statement: SELECT 11\n",
 			opts: []LogOption{WithLinePrefix("%t [%p]: user=%u,db=%d,app=%a,client=%h ")},
-			want: []Statement{{SQL: "SELECT 1", Group: "api, v2", Source: "x.log:1"}},
+			want: []Statement{{SQL: "SELECT 11", Group: "api, v2", Source: "x.log:1"}},
 		},
 	}
 	for _, tt := range tests {

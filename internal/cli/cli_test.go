@@ -3,8 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/plangate/plangate/internal/pgserver"
 )
 
 func TestMain(m *testing.M) {
@@ -46,10 +50,10 @@ func TestScripts(t *testing.T) {
 			return os.CopyFS(env.WorkDir, os.DirFS("testdata/project"))
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"errline":   cmdErrline,
-			"jq-like":   cmdQueryStatus,
-			"busyport":  cmdBusyPort,
-			"leftovers": cmdLeftovers,
+			"errline":      cmdErrline,
+			"jq-like":      cmdQueryStatus,
+			"leftovers":    cmdLeftovers,
+			"corruptcache": cmdCorruptCache,
 			"waitcluster": func(ts *testscript.TestScript, neg bool, args []string) {
 				for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 					if clusterRunning(ts) {
@@ -89,26 +93,40 @@ func cmdErrline(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // jq-like FILE NAME STATUS [METRIC...]: in the JSON report FILE, query NAME
-// has STATUS and a failing finding for each METRIC.
+// has STATUS and a failing finding for each METRIC. A NAME of "total:"
+// names the workload's overall totals, "total:GROUP" a group's.
 func cmdQueryStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) < 3 {
 		ts.Fatalf("usage: jq-like FILE NAME STATUS [METRIC...]")
 	}
+	type entry struct {
+		Name     string `json:"name"`
+		Group    string `json:"group"`
+		Status   string `json:"status"`
+		Findings []struct {
+			Metric   string `json:"metric"`
+			Severity string `json:"severity"`
+			Message  string `json:"message"`
+		} `json:"findings"`
+	}
 	var rep struct {
-		Queries []struct {
-			Name     string `json:"name"`
-			Status   string `json:"status"`
-			Findings []struct {
-				Metric   string `json:"metric"`
-				Severity string `json:"severity"`
-				Message  string `json:"message"`
-			} `json:"findings"`
-		} `json:"queries"`
+		Queries []entry `json:"queries"`
+		Totals  []entry `json:"totals"`
 	}
 	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &rep); err != nil {
 		ts.Fatalf("%s: %v", args[0], err)
 	}
-	for _, q := range rep.Queries {
+	entries := rep.Queries
+	if group, ok := strings.CutPrefix(args[1], "total:"); ok {
+		entries = nil
+		for _, t := range rep.Totals {
+			if t.Group == group {
+				t.Name = args[1]
+				entries = append(entries, t)
+			}
+		}
+	}
+	for _, q := range entries {
 		if q.Name != args[1] {
 			continue
 		}
@@ -127,21 +145,6 @@ func cmdQueryStatus(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Fatalf("%s: no query %s", args[0], args[1])
-}
-
-// busyport FILE: hold a TCP port for the rest of the script and write a
-// plangate.yaml to FILE that asks the local backend for it.
-func cmdBusyPort(ts *testscript.TestScript, neg bool, args []string) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		ts.Fatalf("listen: %v", err)
-	}
-	ts.Defer(func() { ln.Close() })
-	port := ln.Addr().(*net.TCPAddr).Port
-	body := fmt.Sprintf("version: 1\nschema: [schema.sql]\nbackend: local\npostgres:\n  port: %d\n", port)
-	if err := os.WriteFile(filepath.Join(ts.Getenv("WORK"), args[0]), []byte(body), 0o644); err != nil {
-		ts.Fatalf("%v", err)
-	}
 }
 
 // clusterRunning reports whether a postgres server runs from $WORK/.tmp.
@@ -173,5 +176,49 @@ func cmdLeftovers(ts *testscript.TestScript, neg bool, args []string) {
 	found := len(dirs) > 0 || len(running) > 0
 	if found != !neg {
 		ts.Fatalf("leftovers: directories %v, processes %v", dirs, running)
+	}
+}
+
+// corruptcache file|nodb: corrupt every seeded-state entry in the script's
+// cache: remove one of its files, or drop its seeded database (keeping the
+// entry's manifest true, so that only a server on it can tell).
+func cmdCorruptCache(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: corruptcache file|nodb")
+	}
+	entries, _ := filepath.Glob(filepath.Join(ts.Getenv("WORK"), ".tmp", "cache", "*", "data"))
+	if len(entries) == 0 {
+		ts.Fatalf("no cache entry")
+	}
+	for _, data := range entries {
+		switch args[0] {
+		case "file":
+			ts.Check(os.Remove(filepath.Join(data, "global", "pg_filenode.map")))
+		case "nodb":
+			ctx := context.Background()
+			srv, err := pgserver.StartLocal(ctx, pgserver.WithDataDir(data))
+			ts.Check(err)
+			conn, err := pgx.Connect(ctx, srv.ConnString(""))
+			ts.Check(err)
+			_, err = conn.Exec(ctx, "DROP DATABASE plangate")
+			conn.Close(ctx)
+			ts.Check(errors.Join(err, srv.Close(ctx)))
+			var manifest strings.Builder
+			ts.Check(filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
+				if err != nil || !d.Type().IsRegular() {
+					return err
+				}
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				rel, _ := filepath.Rel(data, path)
+				fmt.Fprintf(&manifest, "%d %s\n", info.Size(), filepath.ToSlash(rel))
+				return nil
+			}))
+			ts.Check(os.WriteFile(filepath.Join(filepath.Dir(data), "manifest"), []byte(manifest.String()), 0o644))
+		default:
+			ts.Fatalf("corruptcache: unknown way %q", args[0])
+		}
 	}
 }

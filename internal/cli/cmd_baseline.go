@@ -118,6 +118,14 @@ func toBaseline(r *run) *baseline.File {
 			SQL:         m.id.Normalized,
 			Kind:        string(m.id.Kind),
 			Metrics:     m.metrics,
+			Structure:   m.id.Structure.Key(),
+			Relation:    m.id.Structure.Relation,
+			Role:        string(m.id.Structure.Role),
+			Generic:     m.generic,
+			Calls:       m.calls,
+		}
+		if len(m.groups) > 0 {
+			q.Groups = m.groups
 		}
 		if m.plan != nil {
 			q.Plan = m.plan.Shape()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/plangate/plangate/internal/atomicfile"
 	"github.com/plangate/plangate/internal/baseline"
+	"github.com/plangate/plangate/internal/capture"
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/report"
@@ -40,6 +41,9 @@ one query regressed, 2 error.`,
 				return err
 			}
 			if err := checkFormat(cfg.Format); err != nil {
+				return err
+			}
+			if err := checkOutput(cfg); err != nil {
 				return err
 			}
 			rules, err := rulesFrom(cfg)
@@ -86,7 +90,9 @@ one query regressed, 2 error.`,
 				base = recorded(runs[1], cfg)
 			}
 			rules = withSpreads(rules, runs...)
-			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run, cfg), rules), acceptances(cfg), time.Now())
+			rules.Accepted = acceptances(cfg)
+			rules.Positional = capture.IsPositional
+			result, err := gate.Accept(gate.Compare(base.GateQueries(), currentQueries(run, cfg), rules), rules.Accepted, time.Now())
 			if err != nil {
 				return err
 			}
@@ -130,7 +136,8 @@ func withSpreads(rules gate.Rules, runs ...*run) gate.Rules {
 	if len(widest) == 0 {
 		return rules
 	}
-	out := gate.Rules{Metrics: rules.Metrics, Queries: map[string]map[string]gate.Rule{}}
+	out := rules
+	out.Queries = map[string]map[string]gate.Rule{}
 	for name, metrics := range rules.Queries {
 		out.Queries[name] = maps.Clone(metrics)
 	}
@@ -225,6 +232,7 @@ func currentQueries(r *run, cfg config.Config) []gate.Query {
 	// Timings are not kept in the baseline file but are reported.
 	for i, m := range r.measurements {
 		out[i].Metrics = m.metrics
+		out[i].Explicit = m.explicit
 	}
 	return out
 }
@@ -241,6 +249,18 @@ func rulesFrom(cfg config.Config) (gate.Rules, error) {
 			return rules, fmt.Errorf("config: thresholds: unknown metric %q: use one of %v", metric, gate.MetricNames())
 		}
 		rules.Metrics[metric] = rules.Metrics[metric].Override(ruleOverride(t))
+	}
+	for metric, t := range cfg.Totals {
+		if _, ok := rules.Totals[metric]; !ok {
+			return rules, fmt.Errorf("config: totals: metric %q is not summed over the workload: use one of %v", metric, gate.TotalMetrics())
+		}
+		rules.Totals[metric] = rules.Totals[metric].Override(ruleOverride(t))
+	}
+	for _, p := range cfg.Match.Pin {
+		rules.Pairing.Pin = append(rules.Pairing.Pin, gate.Pair{Baseline: p.Baseline, Current: p.Current})
+	}
+	for _, p := range cfg.Match.Forbid {
+		rules.Pairing.Forbid = append(rules.Pairing.Forbid, gate.Pair{Baseline: p.Baseline, Current: p.Current})
 	}
 	rules.Queries = map[string]map[string]gate.Rule{}
 	for name, metrics := range cfg.Overrides {

@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -45,7 +43,7 @@ func (f *reportFiles) load(what string) (published, error) {
 		return p, fmt.Errorf("%s: give --markdown FILE or --json FILE (reports of plangate check --format markdown|json --output FILE)", what)
 	}
 	if f.json != "" {
-		r, meta, err := readJSONReport(f.json)
+		r, meta, err := report.ReadJSON(f.json)
 		if err != nil {
 			return p, fmt.Errorf("%s: %w", what, err)
 		}
@@ -65,60 +63,6 @@ func (f *reportFiles) load(what string) (published, error) {
 	}
 	p.markdown = buf.String()
 	return p, nil
-}
-
-// readJSONReport reads a report written with --format json back into the
-// gate's decisions. Plans are read when the report has them ("plan" and
-// "baseline_plan" per query); keys it does not know are ignored, as the JSON
-// report only ever gains keys.
-func readJSONReport(path string) (gate.Report, report.Meta, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return gate.Report{}, report.Meta{}, fmt.Errorf("json report: %w", err)
-	}
-	var in struct {
-		Verdict  *gate.Verdict `json:"verdict"`
-		Postgres string        `json:"postgres"`
-		Backend  string        `json:"backend"`
-		Baseline string        `json:"baseline"`
-		Version  string        `json:"plangate_version"`
-		Queries  *[]struct {
-			Name            string             `json:"name"`
-			Status          gate.Status        `json:"status"`
-			Metrics         map[string]float64 `json:"metrics"`
-			BaselineMetrics map[string]float64 `json:"baseline_metrics"`
-			Findings        []gate.Finding     `json:"findings"`
-			Error           string             `json:"error"`
-			Plan            []string           `json:"plan"`
-			BaselinePlan    []string           `json:"baseline_plan"`
-			Spills          []string           `json:"spills"`
-		} `json:"queries"`
-	}
-	if err := json.Unmarshal(data, &in); err != nil {
-		return gate.Report{}, report.Meta{}, fmt.Errorf("json report %s: %w", path, err)
-	}
-	if in.Verdict == nil || in.Queries == nil {
-		return gate.Report{}, report.Meta{}, fmt.Errorf("json report %s: no verdict or queries: is it the output of plangate check --format json?", path)
-	}
-	if *in.Verdict != gate.VerdictPass && *in.Verdict != gate.VerdictFail {
-		return gate.Report{}, report.Meta{}, fmt.Errorf("json report %s: verdict %q: want pass or fail", path, *in.Verdict)
-	}
-	r := gate.Report{Verdict: *in.Verdict, Queries: make([]gate.Result, 0, len(*in.Queries))}
-	for i, q := range *in.Queries {
-		if q.Name == "" || !slices.Contains(gate.Statuses(), q.Status) {
-			return gate.Report{}, report.Meta{}, fmt.Errorf("json report %s: query %d: name %q, status %q: want a name and one of %v", path, i+1, q.Name, q.Status, gate.Statuses())
-		}
-		res := gate.Result{Name: q.Name, Status: q.Status, Findings: q.Findings}
-		if q.Status != gate.StatusRemoved {
-			res.Current = &gate.Query{Name: q.Name, Metrics: q.Metrics, Error: q.Error, Plan: q.Plan, Spills: q.Spills}
-		}
-		if q.BaselineMetrics != nil || q.BaselinePlan != nil {
-			res.Baseline = &gate.Query{Name: q.Name, Metrics: q.BaselineMetrics, Plan: q.BaselinePlan}
-		}
-		r.Queries = append(r.Queries, res)
-	}
-	meta := report.Meta{Postgres: in.Postgres, Backend: in.Backend, Baseline: in.Baseline, Version: in.Version}
-	return r, meta, nil
 }
 
 func newCommentCmd(s *streams) *cobra.Command {

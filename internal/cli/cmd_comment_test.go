@@ -240,10 +240,10 @@ func TestComment_Errors(t *testing.T) {
 	}
 }
 
-func TestReadJSONReport_RoundTrip(t *testing.T) {
+func TestReadJSON_RoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	j, _ := writeReports(t, dir, ghReport(3))
-	r, meta, err := readJSONReport(j)
+	r, meta, err := report.ReadJSON(j)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestReadJSONReport_RoundTrip(t *testing.T) {
 	}
 }
 
-func TestReadJSONReport_Errors(t *testing.T) {
+func TestReadJSON_Errors(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{name: "not json", body: "<xml/>", want: "invalid character"},
 		{name: "another json", body: `{"name": "x"}`, want: "no verdict or queries: is it the output of plangate check --format json?"},
@@ -270,7 +270,7 @@ func TestReadJSONReport_Errors(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tt.body), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := readJSONReport(path)
+			_, _, err := report.ReadJSON(path)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}

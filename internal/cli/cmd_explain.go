@@ -45,18 +45,18 @@ the plan's shape. --format json prints the metrics and the raw plan.`,
 				st.Params = append(st.Params, v)
 			}
 			cfg.Replay.GenericPlans = false
-			runs, err := measure(cmd.Context(), cfg, s, []query{{name: st.Name, st: st, id: id, count: 1}})
+			runs, err := measure(cmd.Context(), cfg, s, []query{{name: st.Name, st: st, id: id, calls: 1}})
 			if err != nil {
 				return err
 			}
 			m := runs[0].measurements[0]
 			if cfg.Format == "json" {
-				return writeExplainJSON(s, m)
+				return writeExplainJSON(s, m, cfg.KeepParams)
 			}
 			if cfg.Format != "text" {
 				return fmt.Errorf("explain: --format %s: explain prints text or json", cfg.Format)
 			}
-			writeExplainText(s, m)
+			writeExplainText(s, m, cfg.KeepParams)
 			return nil
 		},
 	}
@@ -65,7 +65,7 @@ the plan's shape. --format json prints the metrics and the raw plan.`,
 	return cmd
 }
 
-func writeExplainText(s *streams, m measurement) {
+func writeExplainText(s *streams, m measurement, keepParams bool) {
 	if m.err != nil {
 		fmt.Fprintf(s.out, "%s: %s\n\n", m.err.Kind, m.err.Message)
 	}
@@ -87,11 +87,11 @@ func writeExplainText(s *streams, m measurement) {
 	}
 	if m.plan != nil {
 		fmt.Fprintln(s.out, "\nplan:")
-		fmt.Fprintln(s.out, "  "+strings.Join(m.plan.Shape(), "\n  "))
+		fmt.Fprintln(s.out, "  "+strings.Join(planLines(m.plan, keepParams), "\n  "))
 	}
 }
 
-func writeExplainJSON(s *streams, m measurement) error {
+func writeExplainJSON(s *streams, m measurement, keepParams bool) error {
 	out := struct {
 		Metrics map[string]float64 `json:"metrics"`
 		Spills  []string           `json:"spills"`
@@ -102,7 +102,7 @@ func writeExplainJSON(s *streams, m measurement) error {
 		out.Spills = append(out.Spills, sp.Description)
 	}
 	if m.plan != nil {
-		out.Plan = m.plan.Shape()
+		out.Plan = planLines(m.plan, keepParams)
 	}
 	if m.err != nil {
 		out.Error = string(m.err.Kind) + ": " + m.err.Message

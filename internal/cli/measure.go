@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/plangate/plangate/internal/config"
-	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/plan"
 	"github.com/plangate/plangate/internal/queryid"
 	"github.com/plangate/plangate/internal/replay"
@@ -73,7 +72,6 @@ func measure(ctx context.Context, cfg config.Config, s *streams, sets ...[]query
 			}
 			out.measurements = append(out.measurements, m)
 		}
-		out.measurements = append(out.measurements, groupTotals(out.measurements)...)
 		sort.SliceStable(out.measurements, func(i, j int) bool { return out.measurements[i].name < out.measurements[j].name })
 		runs = append(runs, out)
 	}
@@ -96,44 +94,9 @@ func withGenericVariants(queries []query, on bool) []query {
 		out = append(out, q)
 		if len(q.st.Params) > 0 && !q.estimateOnly && q.id.Kind != queryid.KindUtility {
 			g := q
-			g.name, g.generic, g.group = q.name+genericSuffix, true, ""
+			g.name, g.generic, g.calls, g.groups = q.name+genericSuffix, true, 0, nil
 			out = append(out, g)
 		}
-	}
-	return out
-}
-
-// groupPrefix starts the name of a group's totals.
-const groupPrefix = "group:"
-
-// kindGroup marks a group's totals among the measurements.
-const kindGroup queryid.Kind = "group"
-
-// groupTotals sums, per group (a test or endpoint), how many statements it
-// issued (query_count: an N+1 turns 3 into 500) and what they cost together:
-// every metric of a statement counts as often as it was captured.
-func groupTotals(ms []measurement) []measurement {
-	totals := map[string]*measurement{}
-	var names []string
-	for _, m := range ms {
-		if m.group == "" {
-			continue
-		}
-		t, ok := totals[m.group]
-		if !ok {
-			t = &measurement{query: query{name: groupPrefix + m.group, group: m.group, id: queryid.Identity{Kind: kindGroup}},
-				metrics: plan.Metrics{gate.MetricQueryCount: 0, plan.MetricTotalCost: 0, plan.MetricTempWrittenBytes: 0}}
-			totals[m.group] = t
-			names = append(names, m.group)
-		}
-		n := float64(m.count)
-		t.metrics[gate.MetricQueryCount] += n
-		t.metrics[plan.MetricTotalCost] += n * m.metrics[plan.MetricTotalCost]
-		t.metrics[plan.MetricTempWrittenBytes] += n * m.metrics[plan.MetricTempWrittenBytes]
-	}
-	out := make([]measurement, 0, len(names))
-	for _, g := range names {
-		out = append(out, *totals[g])
 	}
 	return out
 }

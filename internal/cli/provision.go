@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/diskfull"
+	"github.com/plangate/plangate/internal/leftover"
 	"github.com/plangate/plangate/internal/pgserver"
 	"github.com/plangate/plangate/internal/seed"
 )
@@ -69,7 +71,7 @@ func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, s *str
 		return provisionSnapshot(ctx, cfg, spec, s, p)
 	}
 	if cfg.Backend == "local" && !cfg.Cache.Disabled {
-		cache, err := openCache(cfg)
+		cache, err := openCache(cfg, p)
 		if err != nil {
 			return nil, err
 		}
@@ -87,12 +89,10 @@ func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, s *str
 		return errors.Join(pgserver.DropDatabase(ctx, srv, db), srv.Close(ctx))
 	}}
 	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
-		out.close(context.WithoutCancel(ctx))
-		return nil, fmt.Errorf("scratch database: %w", err)
+		return nil, failure(fmt.Errorf("scratch database: %w", err), out.close(context.WithoutCancel(ctx)))
 	}
 	if err := seedDatabase(ctx, cfg, spec, srv.ConnString(db), s, p); err != nil {
-		out.close(context.WithoutCancel(ctx))
-		return nil, err
+		return nil, failure(err, out.close(context.WithoutCancel(ctx)))
 	}
 	return out, nil
 }
@@ -135,9 +135,24 @@ func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connS
 	return nil
 }
 
+// failure is err, a step of provisioning that failed, joined with the error
+// of closing what the step used. A full disk found on closing is why the
+// step failed (a seed that fills the disk loses its connection): it comes
+// first.
+func failure(err, closeErr error) error {
+	var full *diskfull.Error
+	switch {
+	case errors.As(closeErr, &full) && !errors.As(err, &full):
+		return fmt.Errorf("%w (%v)", full, err)
+	case err == nil || closeErr == nil:
+		return errors.Join(err, closeErr)
+	}
+	return fmt.Errorf("%w (then, cleaning up: %w)", err, closeErr)
+}
+
 // openCache opens the seeded-state cache, or returns nil when there is no
 // place for one (no home directory, as in some CI sandboxes).
-func openCache(cfg config.Config) (*seed.Cache, error) {
+func openCache(cfg config.Config, p *progress) (*seed.Cache, error) {
 	dir := cfg.Cache.Dir
 	if dir == "" {
 		dir = os.Getenv("PLANGATE_CACHE_DIR")
@@ -160,7 +175,7 @@ func openCache(cfg config.Config) (*seed.Cache, error) {
 	if !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
 		return nil, fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
 	}
-	return seed.NewCache(dir)
+	return seed.NewCache(dir, seed.WithCacheWarnings(lineWriter(func(line string) { p.warn("%s", line) })))
 }
 
 // provisionCached starts a local cluster on a copy of the cached seeded
@@ -180,7 +195,7 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 		return nil, err
 	}
 	p.stage("seeded state %s", hash)
-	dir, hit, err := cache.DataDir(ctx, hash, func(dataDir string) error {
+	build := func(dataDir string) error {
 		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dataDir))
 		if err != nil {
 			return err
@@ -189,26 +204,44 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 		if err == nil {
 			err = seedDatabase(ctx, cfg, spec, srv.ConnString(seededDB), s, p)
 		}
-		return errors.Join(err, srv.Close(context.WithoutCancel(ctx)))
-	})
-	if err != nil {
-		return nil, err
+		return failure(err, srv.Close(context.WithoutCancel(ctx)))
 	}
-	// CI caches (actions/cache) keep this path between runs.
-	how := "built"
-	if hit {
-		how = "reused"
+	for attempt := 0; ; attempt++ {
+		dir, hit, err := cache.DataDir(ctx, hash, build)
+		if err != nil {
+			return nil, err
+		}
+		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dir))
+		if err == nil {
+			if err = pgserver.CheckDatabase(ctx, srv, seededDB); err != nil {
+				srv.Close(context.WithoutCancel(ctx))
+			}
+		}
+		if err != nil {
+			leftover.Remove(dir)
+			var full *diskfull.Error
+			if !hit || attempt > 0 || ctx.Err() != nil || errors.As(err, &full) {
+				return nil, err
+			}
+			// The entry passed the cache's checks, yet no server with the
+			// seeded database runs on it: it is corrupt all the same.
+			p.warn("seeded state %s is corrupt (%s): removed, seeding it again", hash, oneLine(err.Error()))
+			if err := cache.Discard(ctx, hash); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// CI caches (actions/cache) keep this path between runs.
+		how := "built"
+		if hit {
+			how = "reused"
+		}
+		p.note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
+		return &seeded{srv: srv, db: seededDB, cacheKey: hash, cachePath: cache.EntryPath(hash),
+			close: func(ctx context.Context) error {
+				return errors.Join(srv.Close(ctx), leftover.Remove(dir))
+			}}, nil
 	}
-	p.note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
-	srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dir))
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	return &seeded{srv: srv, db: seededDB, cacheKey: hash, cachePath: cache.EntryPath(hash),
-		close: func(ctx context.Context) error {
-			return errors.Join(srv.Close(ctx), os.RemoveAll(dir))
-		}}, nil
 }
 
 func fileDigest(path string) string {

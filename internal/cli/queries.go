@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,12 +14,16 @@ import (
 // query is one distinct statement to measure, identified and named.
 type query struct {
 	name string
-	st   capture.Statement
-	id   queryid.Identity
-	// group is the test or endpoint that issued it, if known.
-	group string
-	// count is how many times it was captured (same fingerprint and group).
-	count int
+	// explicit is set when the name was given (a file's stem, a `-- name:`
+	// comment, a capture's name) rather than derived from the structure.
+	explicit bool
+	st       capture.Statement
+	id       queryid.Identity
+	// calls is how many times the statement ran in the capture, groups how
+	// many times per group (test, endpoint, job); a generic-plan variant
+	// has no calls of its own.
+	calls  int
+	groups map[string]int
 	// estimateOnly is set when the statement has placeholders without values
 	// (pg_stat_statements): it is planned, not run.
 	estimateOnly bool
@@ -30,13 +35,14 @@ type query struct {
 }
 
 // loadQueries reads the configured sources, identifies every statement,
-// merges duplicates (same fingerprint and group) and names each query.
+// merges duplicates (same explicit name, else same fingerprint) and names
+// each query.
 //
-// A query's name comes from, in order: an explicit name (a .sql file's stem,
-// a `-- name:` comment, a capture's name), its sqlcommenter tags (route,
-// controller#action), its group, else its fingerprint. Names from tags or
-// groups that several different statements share get a short suffix saying
-// which one each is ("/api/orders [count]", "/api/orders [select orders]").
+// A query's name is its explicit name (a .sql file's stem, a `-- name:`
+// comment, a capture's name) when it has one, else its structure's
+// (queryid.Structure.Name: "articles count where status"), else its
+// fingerprint. A statement's group is the capture's (application_name, a
+// test), else its sqlcommenter tags' (route, controller#action).
 func loadQueries(cfg config.Config) ([]query, error) {
 	sts, err := capture.Load(cfg.Queries)
 	if err != nil {
@@ -46,42 +52,39 @@ func loadQueries(cfg config.Config) ([]query, error) {
 		return nil, fmt.Errorf("queries: none found in %s", strings.Join(cfg.Queries, ", "))
 	}
 	var out []query
-	byKey := map[string]int{}    // dedup key -> index in out
-	explicit := map[string]int{} // explicit name -> index in out
+	byKey := map[string]int{} // "name:" + explicit name, or "fp:" + fingerprint -> index in out
 	for _, st := range sts {
 		id, err := queryid.Identify(st.SQL)
 		if err != nil {
 			return nil, fmt.Errorf("queries: %s: %w", st.Source, err)
 		}
-		q := query{st: st, id: id, group: st.Group, count: max(st.Count, 1), estimateOnly: capture.EstimateOnly(st)}
-		tags := queryid.Tags(id.Comments)
-		if q.group == "" {
-			q.group = queryid.TagName(tags)
+		group := st.Group
+		if group == "" {
+			group = queryid.TagName(queryid.Tags(id.Comments))
 		}
+		calls := max(st.Count, 1)
 		name := st.Name
 		if name == "" {
 			name = queryid.ExplicitName(id.Comments)
 		}
+		key := "fp:" + id.Fingerprint
 		if name != "" {
-			if i, dup := explicit[name]; dup {
-				if out[i].id.Fingerprint != id.Fingerprint {
-					return nil, fmt.Errorf("queries: two different queries are named %q (%s and %s): rename one", name, out[i].st.Source, st.Source)
-				}
-				out[i].count += q.count
-				continue
-			}
-			q.name = name
-			explicit[name] = len(out)
-			out = append(out, q)
-			continue
+			key = "name:" + name
 		}
-		key := id.Fingerprint + "\x00" + q.group
-		if i, dup := byKey[key]; dup {
-			out[i].count += q.count
-			continue
+		i, dup := byKey[key]
+		if dup && name != "" && out[i].id.Fingerprint != id.Fingerprint {
+			return nil, fmt.Errorf("queries: two different queries are named %q (%s and %s): rename one", name, out[i].st.Source, st.Source)
 		}
-		byKey[key] = len(out)
-		out = append(out, q)
+		if !dup {
+			i = len(out)
+			byKey[key] = i
+			out = append(out, query{name: name, explicit: name != "", st: st, id: id, groups: map[string]int{},
+				estimateOnly: capture.EstimateOnly(st)})
+		}
+		out[i].calls += calls
+		if group != "" {
+			out[i].groups[group] += calls
+		}
 	}
 	nameImplicit(out)
 	if err := checkUnique(out); err != nil {
@@ -92,52 +95,30 @@ func loadQueries(cfg config.Config) ([]query, error) {
 	return out, nil
 }
 
-// nameImplicit names the queries that have no explicit name.
+// nameImplicit names the queries that have no explicit name after their
+// structure. Statements of one structure that differ otherwise get their
+// fingerprint's first characters too: which of them is which is then left
+// to the gate's pairing by similarity, never to the order they came in.
 func nameImplicit(qs []query) {
-	bases := map[string][]int{}
+	byName := map[string][]int{}
 	for i, q := range qs {
-		if q.name != "" {
+		if q.explicit {
 			continue
 		}
-		base := queryid.TagName(queryid.Tags(q.id.Comments))
-		if base == "" {
-			base = q.group
+		name := q.id.Structure.Name()
+		if name == "" {
+			name = "q_" + q.id.Fingerprint
 		}
-		if base == "" {
-			qs[i].name = "q_" + q.id.Fingerprint
-			continue
-		}
-		bases[base] = append(bases[base], i)
+		byName[name] = append(byName[name], i)
 	}
-	for base, idx := range bases {
-		if len(idx) == 1 {
-			qs[idx[0]].name = base
-			continue
-		}
-		suffixes := map[string]int{}
+	for name, idx := range byName {
 		for _, i := range idx {
-			suffixes[describe(qs[i].id)]++
-		}
-		for _, i := range idx {
-			d := describe(qs[i].id)
-			if suffixes[d] > 1 {
-				d += " " + qs[i].id.Fingerprint[:8]
+			qs[i].name = name
+			if len(idx) > 1 {
+				qs[i].name += " [" + qs[i].id.Fingerprint[:8] + "]"
 			}
-			qs[i].name = base + " [" + d + "]"
 		}
 	}
-}
-
-// describe says in a word or two which statement of an endpoint this is.
-func describe(id queryid.Identity) string {
-	if id.PaginationCount {
-		return "count"
-	}
-	d := string(id.Kind)
-	if len(id.Tables) > 0 {
-		d += " " + id.Tables[0]
-	}
-	return d
 }
 
 func checkUnique(qs []query) error {
@@ -151,20 +132,35 @@ func checkUnique(qs []query) error {
 	return nil
 }
 
-// linkPaginationCounts ties each pagination count to the list query of the
-// same group: the SELECT beside it that reads the same first table.
+// linkPaginationCounts ties each pagination count to its list query: a
+// list page of the same relation, preferably one with the same filters (the
+// count wraps the list's WHERE clause), then one that shares a group with
+// the count, then the first by name.
 func linkPaginationCounts(qs []query) {
 	for i := range qs {
 		c := &qs[i]
-		if !c.id.PaginationCount || c.group == "" {
+		if !c.id.PaginationCount || c.id.Structure.Relation == "" {
 			continue
 		}
+		best, bestScore := "", -1
 		for _, l := range qs {
-			if l.group == c.group && l.id.Kind == queryid.KindSelect && !l.id.PaginationCount &&
-				len(l.id.Tables) > 0 && len(c.id.Tables) > 0 && l.id.Tables[0] == c.id.Tables[0] {
-				c.countOf = l.name
-				break
+			if l.id.Structure.Role != queryid.RoleList || l.id.Structure.Relation != c.id.Structure.Relation || l.generic {
+				continue
+			}
+			score := 0
+			if slices.Equal(l.id.Structure.Filters, c.id.Structure.Filters) {
+				score += 2
+			}
+			for g := range l.groups {
+				if c.groups[g] > 0 {
+					score++
+					break
+				}
+			}
+			if score > bestScore || score == bestScore && l.name < best {
+				best, bestScore = l.name, score
 			}
 		}
+		c.countOf = best
 	}
 }

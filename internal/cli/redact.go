@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/plangate/plangate/internal/baseline"
 	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/plan"
 	"github.com/plangate/plangate/internal/queryid"
 )
 
@@ -16,11 +17,24 @@ func recorded(r *run, cfg config.Config) *baseline.File {
 		return f
 	}
 	for i := range f.Queries {
-		plan := make([]string, len(f.Queries[i].Plan))
-		for j, line := range f.Queries[i].Plan {
-			plan[j] = queryid.RedactConstants(line)
-		}
-		f.Queries[i].Plan = plan
+		f.Queries[i].Plan = redactLines(f.Queries[i].Plan)
 	}
 	return f
+}
+
+// planLines is p's shape as explain prints it: constants replaced by "?",
+// as in a baseline, unless keep_params.
+func planLines(p *plan.Plan, keepParams bool) []string {
+	if keepParams {
+		return p.Shape()
+	}
+	return redactLines(p.Shape())
+}
+
+func redactLines(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, line := range lines {
+		out[i] = queryid.RedactConstants(line)
+	}
+	return out
 }

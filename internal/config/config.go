@@ -77,6 +77,12 @@ type Config struct {
 	Findings map[string]Finding `yaml:"findings"`
 	// Accept lists known regressions that warn instead of failing.
 	Accept []Acceptance `yaml:"accept"`
+	// Totals override the rules of the workload's totals (overall and per
+	// group), by metric name.
+	Totals map[string]Threshold `yaml:"totals"`
+	// Match pins or forbids pairings of a renamed query with its former
+	// self.
+	Match Match `yaml:"match"`
 
 	// Dir is the directory of the configuration file (or the working
 	// directory when there is none); not read from the file.
@@ -101,7 +107,8 @@ type Postgres struct {
 	BinDir string `yaml:"bin_dir"`
 	// Image is the container image for the docker backend.
 	Image string `yaml:"image"`
-	// Port is the local cluster's port; 0 picks a free one.
+	// Port numbers the local cluster's unix socket (it opens no TCP
+	// port); 0 picks a free one.
 	Port int `yaml:"port"`
 	// RunAs is the unprivileged user that runs a local cluster under root.
 	RunAs string `yaml:"run_as"`
@@ -150,6 +157,21 @@ type Finding struct {
 	Ratio    *Quantity `yaml:"ratio"`
 	Rows     *Quantity `yaml:"rows"`
 	WALBytes *Quantity `yaml:"wal_bytes"`
+}
+
+// Match pins or forbids pairings of queries by name: a current query whose
+// name the baseline lacks is paired with the baseline query it replaces.
+type Match struct {
+	// Pin pairs these queries whatever their structure.
+	Pin []Pairing `yaml:"pin"`
+	// Forbid never pairs these queries.
+	Forbid []Pairing `yaml:"forbid"`
+}
+
+// Pairing names a query of the baseline and one of the current run.
+type Pairing struct {
+	Baseline string `yaml:"baseline"`
+	Current  string `yaml:"current"`
 }
 
 // Acceptance accepts a regression of one metric of one query on purpose.
@@ -334,6 +356,13 @@ func (c *Config) Validate() error {
 	for i, a := range c.Accept {
 		if a.Query == "" || a.Metric == "" || a.Reason == "" {
 			return fmt.Errorf("config: accept[%d]: query, metric and reason are all required (metric may be \"*\")", i)
+		}
+	}
+	for kind, list := range map[string][]Pairing{"pin": c.Match.Pin, "forbid": c.Match.Forbid} {
+		for i, p := range list {
+			if p.Baseline == "" || p.Current == "" {
+				return fmt.Errorf("config: match.%s[%d]: give both baseline and current, the two queries' names", kind, i)
+			}
 		}
 	}
 	if c.Scale <= 0 {

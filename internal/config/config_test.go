@@ -27,6 +27,11 @@ replay:
   statement_timeout: 5s
 thresholds:
   temp_written_bytes: {relative: 0.1, absolute: 8MiB}
+totals:
+  query_count: {relative: 0.2}
+match:
+  pin: [{baseline: old, current: new}]
+  forbid: [{baseline: a, current: b}]
 postgres:
   settings: {work_mem: 4MB}
 `)
@@ -48,6 +53,10 @@ postgres:
 	if *th.Relative != 0.1 || float64(*th.Absolute) != 8*1024*1024 || th.Budget != nil {
 		t.Errorf("threshold = %+v", th)
 	}
+	if *cfg.Totals["query_count"].Relative != 0.2 || len(cfg.Match.Pin) != 1 || cfg.Match.Pin[0] != (Pairing{Baseline: "old", Current: "new"}) ||
+		len(cfg.Match.Forbid) != 1 {
+		t.Errorf("totals = %+v, match = %+v", cfg.Totals, cfg.Match)
+	}
 	if cfg.Postgres.Settings["work_mem"] != "4MB" || cfg.Backend != "auto" || !cfg.DeferIndexes {
 		t.Errorf("cfg = %+v", cfg)
 	}
@@ -65,6 +74,8 @@ func TestLoad_Errors(t *testing.T) {
 		{"not yaml", "schema: [unclosed\n", "yaml"},
 		{"accept without reason", "accept:\n  - {query: q, metric: rows}\n", "accept[0]: query, metric and reason"},
 		{"accept bad date", "accept:\n  - {query: q, metric: rows, reason: r, expires: soon}\n", `"soon" is not a date`},
+		{"pin without current", "match:\n  pin: [{baseline: a}]\n", "match.pin[0]: give both baseline and current"},
+		{"unknown match key", "match:\n  pair: []\n", `unknown key "pair"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -50,23 +50,9 @@ func Accept(r Report, accepted []Acceptance, today time.Time) (Report, error) {
 		sort.Slice(expired, func(i, j int) bool { return expired[i].Query < expired[j].Query })
 		return r, &ExpiredError{Expired: expired}
 	}
-	out := Report{Verdict: VerdictPass, Queries: make([]Result, len(r.Queries))}
+	out := Report{Verdict: VerdictPass, Queries: make([]Result, len(r.Queries)), Totals: make([]TotalResult, len(r.Totals))}
 	for i, res := range r.Queries {
-		res.Findings = append([]Finding(nil), res.Findings...)
-		for j, f := range res.Findings {
-			if f.Severity != SeverityFail {
-				continue
-			}
-			if a, ok := acceptanceFor(accepted, res.Name, f.Metric); ok {
-				f.Severity = SeverityWarn
-				f.Message += " (accepted: " + a.Reason
-				if !a.Expires.IsZero() {
-					f.Message += ", until " + a.Expires.Format(time.DateOnly)
-				}
-				f.Message += ")"
-				res.Findings[j] = f
-			}
-		}
+		res.Findings = accepting(res.Findings, accepted, res.Name)
 		if res.Status == StatusRegressed && !hasSeverity(res.Findings, SeverityFail) {
 			res.Status = StatusPass
 		}
@@ -75,7 +61,39 @@ func Accept(r Report, accepted []Acceptance, today time.Time) (Report, error) {
 		}
 		out.Queries[i] = res
 	}
+	for i, t := range r.Totals {
+		t.Findings = accepting(t.Findings, accepted, t.Name())
+		if t.Status == StatusRegressed && !hasSeverity(t.Findings, SeverityFail) {
+			t.Status = StatusPass
+		}
+		if t.Status == StatusRegressed {
+			out.Verdict = VerdictFail
+		}
+		out.Totals[i] = t
+	}
 	return out, nil
+}
+
+// accepting returns a copy of the findings about query (a query's name, or
+// "workload" or "group NAME" for totals) with the failing ones that an
+// acceptance covers turned into warnings that say why.
+func accepting(findings []Finding, accepted []Acceptance, query string) []Finding {
+	out := append([]Finding(nil), findings...)
+	for j, f := range out {
+		if f.Severity != SeverityFail {
+			continue
+		}
+		if a, ok := acceptanceFor(accepted, query, f.Metric); ok {
+			f.Severity = SeverityWarn
+			f.Message += " (accepted: " + a.Reason
+			if !a.Expires.IsZero() {
+				f.Message += ", until " + a.Expires.Format(time.DateOnly)
+			}
+			f.Message += ")"
+			out[j] = f
+		}
+	}
+	return out
 }
 
 func acceptanceFor(accepted []Acceptance, query, metric string) (Acceptance, bool) {

@@ -10,6 +10,13 @@ import (
 // Compare judges every query of current against the query of the same name
 // in baseline, under rules, and returns the report sorted by query name.
 //
+// A current query whose name the baseline lacks is first paired with a
+// baseline query the current run lacks, when one is pinned to it, has its
+// fingerprint, or has its structure (see pairRemaining); the pair is
+// compared like a query that kept its name, under the current name, and
+// Result.Match says how it was made. The workload's totals are compared
+// too, overall and per group (see compareTotals).
+//
 // A query missing from baseline is new and is held against the metrics'
 // budgets; a query missing from current is removed, which never fails; a
 // query whose current Error is set is an error, which always fails. Names are
@@ -18,9 +25,16 @@ import (
 // against the budgets and, unless over one, reported as improved.
 func Compare(baseline, current []Query, rules Rules) Report {
 	base, cur := index(baseline), index(current)
+	matches := pairRemaining(base, cur, rules.Pairing)
+	paired := make(map[string]bool, len(matches))
+	for _, m := range matches {
+		paired[m.Baseline] = true
+	}
 	names := make([]string, 0, len(base)+len(cur))
 	for n := range base {
-		names = append(names, n)
+		if !paired[n] {
+			names = append(names, n)
+		}
 	}
 	for n := range cur {
 		if _, ok := base[n]; !ok {
@@ -32,6 +46,10 @@ func Compare(baseline, current []Query, rules Rules) Report {
 	rep := Report{Verdict: VerdictPass, Queries: make([]Result, 0, len(names))}
 	for _, n := range names {
 		b, c := base[n], cur[n]
+		var match *Match
+		if m, ok := matches[n]; ok {
+			b, match = base[m.Baseline], &m
+		}
 		var res Result
 		switch {
 		case c == nil:
@@ -46,11 +64,19 @@ func Compare(baseline, current []Query, rules Rules) Report {
 		default:
 			res = judgeChange(b, c, rules)
 		}
+		res.Match = match
 		sortFindings(res.Findings)
 		if res.Status == StatusRegressed || res.Status == StatusError {
 			rep.Verdict = VerdictFail
 		}
 		rep.Queries = append(rep.Queries, res)
+	}
+	rep.Totals = compareTotals(rep.Queries, rules)
+	for i, t := range rep.Totals {
+		sortFindings(rep.Totals[i].Findings)
+		if t.Status == StatusRegressed {
+			rep.Verdict = VerdictFail
+		}
 	}
 	return rep
 }

@@ -65,6 +65,30 @@ type Query struct {
 	// Error is set when the query could not be measured (error, timeout,
 	// temp_file_limit); Metrics then hold what an estimate-only plan gave.
 	Error string
+
+	// Fingerprint is pg_query's fingerprint of the statement; empty when
+	// unknown.
+	Fingerprint string
+	// SQL is the normalized statement text; empty when unknown.
+	SQL string
+	// Structure is the statement's structural key (queryid.Structure.Key):
+	// equal for the statement before and after the edits ORMs make.
+	Structure string
+	// Relation is the relation the statement is about, and Role what it
+	// does with it (count, list, select; empty for writes): a query is
+	// only ever paired with one about the same relation in the same role.
+	Relation, Role string
+	// Generic marks the generic-plan variant of a parameterized statement.
+	Generic bool
+	// Explicit is set when the name was given (a file's stem, a comment,
+	// a capture's name) rather than derived from the structure.
+	Explicit bool
+	// Calls is how many times the statement ran in the captured workload,
+	// Groups how many times per group (test, endpoint, job); zero Calls
+	// leaves the statement out of the workload totals (a generic-plan
+	// variant is not a statement the application sent).
+	Calls  int
+	Groups map[string]int
 }
 
 // Finding is one reason a query's verdict is what it is: a metric past its
@@ -103,12 +127,18 @@ type Result struct {
 	Baseline *Query // nil for a new query
 	Current  *Query // nil for a removed query
 	Findings []Finding
+	// Match says how the current query was tied to a baseline query of
+	// another name; nil when both have the same name or either is missing.
+	Match *Match
 }
 
 // Report is the gate's decision for a whole run, queries sorted by name.
 type Report struct {
 	Verdict Verdict
 	Queries []Result
+	// Totals judges the workload as a whole: overall first, then each
+	// group by name.
+	Totals []TotalResult
 }
 
 // Counts returns how many queries have each status; every status is present,

@@ -1,19 +1,24 @@
 package gate
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // The metric names plangate measures, as written in reports, baselines and
-// configuration.
+// configuration: a plan's metrics are package plan's, and query_count, the
+// statements a workload executes, is the gate's own.
 const (
-	MetricTotalCost         = "total_cost"
-	MetricTempWrittenBytes  = "temp_written_bytes"
-	MetricTempReadBytes     = "temp_read_bytes"
-	MetricSharedBlocks      = "shared_blocks"
-	MetricWALBytes          = "wal_bytes"
-	MetricRows              = "rows"
-	MetricMaxRowMisestimate = "max_row_misestimate"
-	MetricExecutionMS       = "execution_ms"
-	MetricPlanningMS        = "planning_ms"
+	MetricTotalCost         = plan.MetricTotalCost
+	MetricTempWrittenBytes  = plan.MetricTempWrittenBytes
+	MetricTempReadBytes     = plan.MetricTempReadBytes
+	MetricSharedBlocks      = plan.MetricSharedBlocks
+	MetricWALBytes          = plan.MetricWALBytes
+	MetricRows              = plan.MetricRows
+	MetricMaxRowMisestimate = plan.MetricMaxRowMisestimate
+	MetricExecutionMS       = plan.MetricExecutionMS
+	MetricPlanningMS        = plan.MetricPlanningMS
 	MetricQueryCount        = "query_count"
 )
 

@@ -16,7 +16,7 @@ const paginationRemedies = "count the unannotated queryset (drop the aggregation
 // unknown). A regressed count gets a finding that says so and names the
 // usual remedies.
 func LabelPaginationCounts(r Report, countOf map[string]string) Report {
-	out := Report{Verdict: r.Verdict, Queries: make([]Result, len(r.Queries))}
+	out := Report{Verdict: r.Verdict, Queries: make([]Result, len(r.Queries)), Totals: r.Totals}
 	for i, res := range r.Queries {
 		list, isCount := countOf[res.Name]
 		if isCount && (res.Status == StatusRegressed || res.Status == StatusError) {
@@ -46,7 +46,7 @@ const MetricEstimateOnly = "estimate_only"
 // (pg_stat_statements keeps no parameter values): their only metric is the
 // planner's estimate.
 func LabelEstimateOnly(r Report, names map[string]bool) Report {
-	out := Report{Verdict: r.Verdict, Queries: make([]Result, len(r.Queries))}
+	out := Report{Verdict: r.Verdict, Queries: make([]Result, len(r.Queries)), Totals: r.Totals}
 	for i, res := range r.Queries {
 		if names[res.Name] {
 			res.Findings = append(append([]Finding(nil), res.Findings...), Finding{

@@ -110,6 +110,21 @@ type Rules struct {
 	// Findings configures the named findings about plan nodes and
 	// statements; its zero value reports none.
 	Findings FindingRules
+	// Totals maps a metric name to its rule for the workload's totals,
+	// overall and per group (see compareTotals). A metric without a rule
+	// is summed but not judged.
+	Totals map[string]Rule
+	// Pairing pins or forbids pairings of renamed queries.
+	Pairing PairRules
+	// Accepted are the acceptances of known regressions (see Accept): a
+	// query's accepted growth does not count against the workload's
+	// totals either.
+	Accepted []Acceptance
+	// Positional reports whether a group is named by its position in the
+	// capture (the proxy's "transaction 12") rather than by the
+	// application; its totals warn instead of failing, since the name moves
+	// when a transaction is added before it. Nil means none is.
+	Positional func(group string) bool
 }
 
 // For returns the rule for one metric of one query: the metric's rule with
@@ -167,5 +182,27 @@ func DefaultRules() Rules {
 		// reported, never gated.
 		MetricExecutionMS: {Relative: 1, Absolute: 100},
 		MetricPlanningMS:  {Relative: 1, Absolute: 50},
-	}, Findings: DefaultFindingRules()}
+	}, Findings: DefaultFindingRules(), Totals: DefaultTotalRules()}
+}
+
+// DefaultTotalRules returns the rules for the workload's totals, overall
+// and per group. The totals are sums of deterministic metrics over the same
+// tests, so they move only when the application does.
+func DefaultTotalRules() map[string]Rule {
+	return map[string]Rule{
+		// More statements for the same tests or endpoint is an N+1 or a
+		// cache stampede; +50% and +5 statements leaves room for a query
+		// added on purpose.
+		MetricQueryCount: {Relative: 0.5, Absolute: 5, Gate: true},
+		// The summed cost of what the workload runs: +50% and +1000 units,
+		// as for one statement.
+		MetricTotalCost: {Relative: 0.5, Absolute: 1000, Gate: true},
+		// Blocks touched by the whole workload double when an index stops
+		// being used somewhere.
+		MetricSharedBlocks: {Relative: 1, Absolute: 1000, Gate: true},
+		// Temp files and WAL of the whole workload, with the margins of
+		// one statement.
+		MetricTempWrittenBytes: {Relative: 0.25, Absolute: 8 * mib, Gate: true},
+		MetricWALBytes:         {Relative: 0.5, Absolute: 1 * mib, Gate: true},
+	}
 }

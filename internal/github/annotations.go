@@ -65,8 +65,9 @@ func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }
 
-// Annotations returns what to annotate a run with: an error for each query
-// that fails the gate, worst first (see Failing), and a warning for each
+// Annotations returns what to annotate a run with: an error for each
+// workload total that regressed, then for each query that fails the gate,
+// worst first (see Failing), and a warning for each
 // other query with a warning finding. GitHub shows only so many of each
 // level per step: at most perLevel of each are returned (MaxAnnotations
 // when perLevel is not positive), the last one then saying how many more
@@ -77,6 +78,18 @@ func Annotations(r gate.Report, perLevel int) []Annotation {
 		perLevel = MaxAnnotations
 	}
 	var errs []Annotation
+	for _, t := range r.Totals {
+		if t.Status != gate.StatusRegressed {
+			continue
+		}
+		var lines []string
+		for _, f := range t.Findings {
+			if f.Severity == gate.SeverityFail {
+				lines = append(lines, f.Message)
+			}
+		}
+		errs = append(errs, Annotation{Level: LevelError, Title: "plangate: " + t.Name() + " regressed", Message: strings.Join(lines, "\n")})
+	}
 	for _, res := range Failing(r) {
 		a := Annotation{Level: LevelError}
 		if res.Status == gate.StatusError {

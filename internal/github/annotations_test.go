@@ -116,3 +116,21 @@ func TestFailing_Order(t *testing.T) {
 		t.Errorf("Failing order (-want +got):\n%s", diff)
 	}
 }
+
+// TestAnnotations_WorkloadTotals: a regressed total (an N+1 no single query
+// shows) is an error annotation and a section of the comment's digest.
+func TestAnnotations_WorkloadTotals(t *testing.T) {
+	r := gate.Report{Verdict: gate.VerdictFail, Totals: []gate.TotalResult{
+		{Group: "", Status: gate.StatusPass},
+		{Group: "TestList", Status: gate.StatusRegressed, Findings: []gate.Finding{{Metric: "query_count", Severity: gate.SeverityFail,
+			Message: "group TestList: statements executed 2 -> 42 (+40, +2,000%): most from authors select where id +40"}}},
+	}}
+	as := github.Annotations(r, 0)
+	if len(as) != 1 || as[0].Level != github.LevelError || as[0].Title != "plangate: group TestList regressed" || !strings.Contains(as[0].Message, "2 -> 42") {
+		t.Fatalf("annotations = %+v", as)
+	}
+	digest := github.Fit(strings.Repeat("x", 70000), github.CommentBudget(), &r, "The full report is in the job summary.")
+	if !strings.Contains(digest, "group TestList regressed") || !strings.Contains(digest, "2 -> 42") {
+		t.Errorf("digest = %q", digest)
+	}
+}

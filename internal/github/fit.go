@@ -113,11 +113,24 @@ func moreLine(n int, queries bool) string {
 }
 
 // digestParts renders r's digest: a head (marker, verdict, counts) and one
-// section per failing query, worst first.
+// section per regressed workload total, then per failing query, worst first.
 func digestParts(r gate.Report) (string, []string) {
 	counts := r.Counts()
 	head := report.Marker + "\n## " + report.VerdictLine(r) + "\n\n" + countsLine(counts) + "\n"
 	var sections []string
+	for _, t := range r.Totals {
+		if t.Status != gate.StatusRegressed {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "\n### ❌ %s regressed\n\n", t.Name())
+		for _, f := range t.Findings {
+			if f.Severity == gate.SeverityFail {
+				fmt.Fprintf(&b, "- ❌ %s\n", strings.ReplaceAll(trim(f.Message, maxFindingChars), "<", "&lt;"))
+			}
+		}
+		sections = append(sections, b.String())
+	}
 	for _, res := range Failing(r) {
 		var b strings.Builder
 		if res.Status == gate.StatusError {

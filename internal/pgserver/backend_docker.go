@@ -29,6 +29,11 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
+// reaperImage is the image testcontainers starts as its reaper. Its public
+// name is deprecated in favour of an internal value that equals it; it is
+// the only one there is.
+var reaperImage = testcontainers.ReaperDefaultImage //nolint:staticcheck // see above
+
 // DefaultDockerImage is the image StartDocker runs unless told otherwise.
 const DefaultDockerImage = "postgres:17"
 
@@ -173,12 +178,16 @@ func StartDocker(ctx context.Context, opts ...DockerOption) (Server, error) {
 		err = d.waitReady(ctx, time.Now().Add(dockerReadyTimeout))
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		cut := ctx.Err() != nil
+		if cut {
 			err = ctx.Err()
 		} else {
 			err = d.startFailure(err)
 		}
 		_ = d.remove()
+		if cut {
+			d.sweepLate()
+		}
 		return nil, fmt.Errorf("docker: start %s: %w", cfg.image, err)
 	}
 	go func() {
@@ -368,6 +377,22 @@ func (d *docker) remove() error {
 	return d.closeErr
 }
 
+// sweepLate sweeps the instance's containers again for a few seconds
+// after a start cut short: the engine may still be creating the container
+// the abandoned request asked for when the first sweep runs.
+func (d *docker) sweepLate() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 12 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+		_ = dockerSweep(ctx, d.instance)
+	}
+}
+
 // dockerSweep force-removes every container labelled with instance.
 func dockerSweep(ctx context.Context, instance string) error {
 	cli, err := dockerClient()
@@ -482,7 +507,7 @@ func dockerSettleReaper(ctx context.Context, cli *client.Client, want *bool) err
 	case set:
 		off = envOff
 	default:
-		off = dockerEnsureImage(ctx, cli, dockerHubPrefixed(testcontainers.ReaperDefaultImage)) != nil
+		off = dockerEnsureImage(ctx, cli, dockerHubPrefixed(reaperImage)) != nil
 	}
 	if off && !envOff {
 		if err := os.Setenv(ryukDisabledEnv, "true"); err != nil {
@@ -494,9 +519,9 @@ func dockerSettleReaper(ctx context.Context, cli *client.Client, want *bool) err
 	case off && !tcOff:
 		return fmt.Errorf("docker: testcontainers settled on its reaper earlier in this process; set %s=true to run without it", ryukDisabledEnv)
 	case !off && !tcOff:
-		if err := dockerEnsureImage(ctx, cli, dockerHubPrefixed(testcontainers.ReaperDefaultImage)); err != nil {
+		if err := dockerEnsureImage(ctx, cli, dockerHubPrefixed(reaperImage)); err != nil {
 			return fmt.Errorf("docker: reaper image %s cannot be pulled (%v): set %s=true to run without it",
-				testcontainers.ReaperDefaultImage, err, ryukDisabledEnv)
+				reaperImage, err, ryukDisabledEnv)
 		}
 	case !off && tcOff && want != nil:
 		return errors.New("docker: the reaper is required but testcontainers' configuration (~/.testcontainers.properties) disables it")

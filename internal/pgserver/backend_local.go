@@ -20,6 +20,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/plangate/plangate/internal/diskfull"
+	"github.com/plangate/plangate/internal/leftover"
 )
 
 // LocalOption configures StartLocal.
@@ -33,6 +36,7 @@ type localConfig struct {
 	runAs    string
 	ready    time.Duration
 	dataDir  string
+	tcp      bool
 }
 
 // WithBinDir uses the PostgreSQL programs in dir instead of searching for them.
@@ -44,8 +48,15 @@ func WithBinDir(dir string) LocalOption { return func(c *localConfig) { c.binDir
 // never removes dir; the socket and log stay in the temporary directory.
 func WithDataDir(dir string) LocalOption { return func(c *localConfig) { c.dataDir = dir } }
 
-// WithPort makes the cluster listen on port instead of a free one.
+// WithPort numbers the cluster's unix socket (.s.PGSQL.<port>), and its
+// TCP port under WithTCP, instead of a free port's number.
 func WithPort(port int) LocalOption { return func(c *localConfig) { c.port = port } }
+
+// WithTCP makes the cluster listen on 127.0.0.1 too, trusting every
+// connection there: any local user may then connect as its superuser. It is
+// for tests of clients that need TCP (TLS); plangate's own clusters listen
+// only on a unix socket in a directory no other user can enter.
+func WithTCP() LocalOption { return func(c *localConfig) { c.tcp = true } }
 
 // WithSettings applies server settings (work_mem, shared_buffers, ...) at start.
 func WithSettings(s Settings) LocalOption { return func(c *localConfig) { c.settings = s } }
@@ -65,14 +76,22 @@ func (e *PortInUseError) Error() string {
 }
 
 // local is a throwaway cluster: initdb in a temporary directory, a postgres
-// child process, everything removed on Close.
+// child process, everything removed on Close. It listens on a unix socket
+// in that directory (mode 0700, the server's user's) and on no TCP port, so
+// only the server's own user (and root) can connect; trust authentication
+// then gives no one more than the data directory's permissions already do.
 type local struct {
-	bin     Binaries
-	dir     string // the temporary directory holding data, socket and log
-	port    int
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	waitErr error
+	bin  Binaries
+	dir  string // the temporary directory holding data, socket and log
+	port int
+	tcp  bool // listening on 127.0.0.1 too (WithTCP)
+	data string
+	// keepData is set when the data directory outlives the server
+	// (WithDataDir): Close then checks that it was shut down cleanly.
+	keepData bool
+	cmd      *exec.Cmd
+	exited   chan struct{}
+	waitErr  error
 }
 
 // settingsPinned are applied to every throwaway cluster: they make plans and
@@ -100,8 +119,8 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 	if err != nil {
 		return nil, err
 	}
-	l := &local{bin: bin, exited: make(chan struct{})}
-	if l.port, err = pickPort(cfg.port); err != nil {
+	l := &local{bin: bin, exited: make(chan struct{}), tcp: cfg.tcp}
+	if l.port, err = pickPort(cfg.port, cfg.tcp); err != nil {
 		return nil, err
 	}
 	cred, err := unprivileged(cfg.runAs)
@@ -117,14 +136,20 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 		// TMPDIR of root's (as test runners set) will not do.
 		base = "/tmp"
 	}
+	// What runs that were killed left here (their servers died with
+	// them) goes first.
+	leftover.Sweep(base, "plangate-pg-*", 0)
 	if l.dir, err = os.MkdirTemp(base, "plangate-pg-"); err != nil {
-		return nil, fmt.Errorf("local cluster: %w", err)
+		return nil, fmt.Errorf("local cluster: %w", diskfull.Wrap(err, base))
 	}
 	defer func() {
 		if err != nil {
 			l.Close(context.Background())
 		}
 	}()
+	if err := leftover.Mark(l.dir); err != nil {
+		return nil, fmt.Errorf("local cluster: %w", diskfull.Wrap(err, l.dir))
+	}
 	if cred != nil {
 		if err := os.Chown(l.dir, int(cred.Uid), int(cred.Gid)); err != nil {
 			return nil, fmt.Errorf("local cluster: %w", err)
@@ -132,14 +157,19 @@ func StartLocal(ctx context.Context, opts ...LocalOption) (_ Server, err error) 
 	}
 	data := filepath.Join(l.dir, "data")
 	if cfg.dataDir != "" {
-		data = cfg.dataDir
+		data, l.keepData = cfg.dataDir, true
 	}
+	l.data = data
 	if err := l.initData(ctx, data, cred); err != nil {
 		return nil, err
 	}
 
+	listen := ""
+	if cfg.tcp {
+		listen = "127.0.0.1"
+	}
 	args := []string{"-D", data, "-p", strconv.Itoa(l.port), "-k", l.dir,
-		"-c", "listen_addresses=127.0.0.1"}
+		"-c", "listen_addresses=" + listen, "-c", "unix_socket_permissions=0700"}
 	merged := Settings{}
 	for k, v := range settingsPinned {
 		merged[k] = v
@@ -186,6 +216,9 @@ func (l *local) waitReady(ctx context.Context, limit time.Duration, logPath stri
 		select {
 		case <-l.exited:
 			out, _ := os.ReadFile(logPath)
+			if full := diskfull.FromLog(out, l.data); full != nil {
+				return fmt.Errorf("local cluster: postgres exited at start: %w", full)
+			}
 			return fmt.Errorf("local cluster: postgres exited at start: %s", fatalLine(out))
 		case <-ctx.Done():
 			return ctx.Err()
@@ -214,12 +247,21 @@ func (l *local) ConnString(database string) string {
 }
 
 func (l *local) Describe() string {
-	return fmt.Sprintf("local cluster (PostgreSQL %s) on port %d", l.bin.Version, l.port)
+	if l.tcp {
+		return fmt.Sprintf("local cluster (PostgreSQL %s) on port %d", l.bin.Version, l.port)
+	}
+	return fmt.Sprintf("local cluster (PostgreSQL %s) on a private unix socket", l.bin.Version)
 }
 
 // Close stops the server with a fast shutdown (SIGINT), escalating to
-// SIGKILL, and removes the temporary directory.
+// SIGKILL, and removes the temporary directory. It returns a
+// *diskfull.Error when the server's log says a write failed for want of
+// space (which is why a seed fails with a lost connection), and, for a data
+// directory that outlives the server (WithDataDir), an error unless the
+// cluster was shut down cleanly: a shutdown checkpoint that failed leaves a
+// cluster that only crash recovery can start.
 func (l *local) Close(ctx context.Context) error {
+	var err error
 	if l.cmd != nil && l.cmd.Process != nil {
 		_ = l.cmd.Process.Signal(syscall.SIGINT)
 		select {
@@ -228,11 +270,28 @@ func (l *local) Close(ctx context.Context) error {
 			_ = l.cmd.Process.Kill()
 			<-l.exited
 		}
+		log, _ := os.ReadFile(filepath.Join(l.dir, "postgres.log"))
+		if err = diskfull.FromLog(log, l.data); err == nil && l.keepData {
+			err = l.checkShutDown(ctx, log)
+		}
 	}
 	if l.dir != "" {
-		if err := os.RemoveAll(l.dir); err != nil {
-			return fmt.Errorf("local cluster: remove %s: %w", l.dir, err)
+		if rerr := leftover.Remove(l.dir); rerr != nil && err == nil {
+			err = fmt.Errorf("local cluster: remove %s: %w", l.dir, rerr)
 		}
+	}
+	return err
+}
+
+// checkShutDown asks pg_controldata whether the cluster in the data
+// directory was shut down cleanly.
+func (l *local) checkShutDown(ctx context.Context, log []byte) error {
+	state, err := ClusterState(ctx, l.bin, l.data)
+	if err != nil {
+		return err
+	}
+	if state != StateShutDown {
+		return fmt.Errorf("local cluster: %s was not shut down cleanly (database cluster state: %s): %s", l.data, state, fatalLine(log))
 	}
 	return nil
 }
@@ -252,13 +311,22 @@ func (l *local) initData(ctx context.Context, data string, cred *syscall.Credent
 	if err := chownTree(data, cred); err != nil {
 		return err
 	}
+	// Trust on the private socket; TCP, should a setting open it, refused
+	// unless WithTCP asked for it.
+	authHost := "reject"
+	if l.tcp {
+		authHost = "trust"
+	}
 	initdb := exec.CommandContext(ctx, filepath.Join(l.bin.Dir, "initdb"),
-		"-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+		"-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host="+authHost, "--encoding=UTF8", "--locale=C", "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
 	initdb.Dir = l.dir
 	if out, err := initdb.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if full := diskfull.FromLog(out, data); full != nil {
+			return fmt.Errorf("local cluster: initdb: %w", full)
 		}
 		return fmt.Errorf("local cluster: initdb: %v: %s", err, lastLine(out))
 	}
@@ -287,7 +355,12 @@ func chownTree(dir string, cred *syscall.Credential) error {
 }
 
 // pickPort returns port if it is free, or a free port when port is 0.
-func pickPort(port int) (int, error) {
+// Without TCP a port only numbers the socket in a private directory, where
+// it cannot be taken: any will do.
+func pickPort(port int, tcp bool) (int, error) {
+	if !tcp && port != 0 {
+		return port, nil
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		if port != 0 {

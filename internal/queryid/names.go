@@ -1,64 +1,48 @@
 package queryid
 
 import (
-	"encoding/json"
+	"cmp"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // tables lists the relations a statement reads or writes, in the order they
-// first appear, schema-qualified when the statement qualifies them.
+// first appear in its text, schema-qualified when the statement qualifies
+// them.
 func tables(tree *pg_query.ParseResult) []string {
-	data, err := json.Marshal(tree)
-	if err != nil {
-		return nil
+	type named struct {
+		name     string
+		location int32
 	}
-	var doc any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil
+	var found []named
+	for _, raw := range tree.Stmts {
+		walk(raw.ProtoReflect(), func(m protoreflect.Message) {
+			rv, ok := m.Interface().(*pg_query.RangeVar)
+			if !ok || rv.Relname == "" {
+				return
+			}
+			name := rv.Relname
+			if rv.Schemaname != "" {
+				name = rv.Schemaname + "." + name
+			}
+			found = append(found, named{name, rv.Location})
+		})
 	}
+	slices.SortStableFunc(found, func(a, b named) int { return cmp.Compare(a.location, b.location) })
 	var out []string
 	seen := map[string]bool{}
-	var walk func(v any)
-	walk = func(v any) {
-		switch t := v.(type) {
-		case map[string]any:
-			if rv, ok := t["RangeVar"].(map[string]any); ok {
-				name, _ := rv["relname"].(string)
-				if schema, _ := rv["schemaname"].(string); schema != "" {
-					name = schema + "." + name
-				}
-				if name != "" && !seen[name] {
-					seen[name] = true
-					out = append(out, name)
-				}
-			}
-			for _, k := range sortedKeys(t) {
-				walk(t[k])
-			}
-		case []any:
-			for _, e := range t {
-				walk(e)
-			}
+	for _, f := range found {
+		if !seen[f.name] {
+			seen[f.name] = true
+			out = append(out, f.name)
 		}
 	}
-	walk(doc)
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	// A map does not keep protobuf field order; a stable order is enough,
-	// since lists (FROM, joins) are walked in their own order.
-	sort.Strings(keys)
-	return keys
 }
 
 // isPaginationCount recognises the count an ORM's paginator runs beside a

@@ -43,12 +43,16 @@ type Identity struct {
 	// Kind is the statement kind.
 	Kind Kind
 	// SelectForUpdate is set for a SELECT that takes row locks (FOR UPDATE,
-	// FOR SHARE, ...), which cannot run in a read-only transaction.
+	// FOR SHARE, ...), at its top or in a subquery, which cannot run in a
+	// read-only transaction.
 	SelectForUpdate bool
 	// PaginationCount is set for an ORM paginator's count query.
 	PaginationCount bool
 	// Tables are the relations the statement names, in order of appearance.
 	Tables []string
+	// Structure is the statement's structural identity, which survives the
+	// edits ORMs make between releases.
+	Structure Structure
 }
 
 // SyntaxError is returned for SQL that PostgreSQL's parser rejects.
@@ -87,10 +91,12 @@ func Identify(sql string) (Identity, error) {
 	switch s := tree.Stmts[0].Stmt.Node.(type) {
 	case *pg_query.Node_SelectStmt:
 		id.Kind = KindSelect
-		id.SelectForUpdate = len(s.SelectStmt.LockingClause) > 0
+		id.SelectForUpdate = locksRows(s.SelectStmt)
 		id.PaginationCount = isPaginationCount(s.SelectStmt)
 		if s.SelectStmt.IntoClause != nil {
 			id.Kind = KindUtility // SELECT INTO creates a table
+		} else if k := modifyingCTE(s.SelectStmt.WithClause); k != "" {
+			id.Kind = k // a SELECT that writes through its WITH clause
 		}
 	case *pg_query.Node_InsertStmt:
 		id.Kind = KindInsert
@@ -105,6 +111,7 @@ func Identify(sql string) (Identity, error) {
 		return Identity{}, syntaxError(err)
 	}
 	id.Tables = tables(tree)
+	id.Structure = structure(tree.Stmts[0].Stmt, id.Kind)
 	if id.Comments, err = comments(sql); err != nil {
 		return Identity{}, syntaxError(err)
 	}
@@ -119,6 +126,11 @@ func Identify(sql string) (Identity, error) {
 }
 
 func commentRanges(sql string) ([][2]int32, error) {
+	// Most statements hold no comment, and scanning a long one for none
+	// costs as much as parsing it.
+	if !strings.Contains(sql, "--") && !strings.Contains(sql, "/*") {
+		return nil, nil
+	}
 	scan, err := pg_query.Scan(sql)
 	if err != nil {
 		return nil, err

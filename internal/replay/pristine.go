@@ -16,7 +16,7 @@ type sequenceState struct {
 }
 
 func (r *Replayer) sequences(ctx context.Context) ([]sequenceState, error) {
-	rows, err := r.conn.Query(ctx, `
+	rows, err := r.admin.Query(ctx, `
 		SELECT format('%I.%I', schemaname, sequencename), coalesce(last_value, 0), last_value IS NOT NULL
 		FROM pg_sequences ORDER BY 1`)
 	if err != nil {
@@ -51,23 +51,17 @@ func (r *Replayer) restore(ctx context.Context, before []sequenceState) error {
 		sql := "SELECT setval($1::regclass, $2, $3)"
 		args := []any{s.name, b.value, b.isCalled}
 		if !b.isCalled {
-			sql = "SELECT setval($1::regclass, (SELECT start_value FROM pg_sequences WHERE format('%I.%I', schemaname, sequencename) = $1), false)"
+			sql = "SELECT setval($1::regclass, (SELECT seqstart FROM pg_sequence WHERE seqrelid = $1::regclass), false)"
 			args = []any{s.name}
 		}
-		if _, err := r.conn.Exec(ctx, sql, args...); err != nil {
+		if _, err := r.admin.Exec(ctx, sql, args...); err != nil {
 			return fmt.Errorf("replay: restore sequence %s: %w", s.name, err)
 		}
 	}
-	// The vacuum is plangate's own housekeeping: statement_timeout is for
-	// the statements under test.
-	if _, err := r.conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	if _, err := r.conn.Exec(ctx, "VACUUM"); err != nil {
+	// The vacuum is plangate's own housekeeping, on its own connection:
+	// the run's role could not vacuum tables it does not own.
+	if _, err := r.admin.Exec(ctx, "VACUUM"); err != nil {
 		return fmt.Errorf("replay: vacuum after write: %w", err)
-	}
-	if _, err := r.conn.Exec(ctx, "SELECT set_config('statement_timeout', $1, false)", r.settings["statement_timeout"]); err != nil {
-		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
 }

@@ -14,7 +14,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/plangate/plangate/internal/capture"
+	"github.com/plangate/plangate/internal/queryid"
 )
 
 // Option configures a Replayer.
@@ -81,7 +83,10 @@ const (
 type Error struct {
 	Kind ErrorKind
 	// Code is the SQLSTATE, when the server sent one.
-	Code    string
+	Code string
+	// Message is the server's message (and detail), with every parameter
+	// value and constant of the statement replaced by "?": it goes into
+	// baselines and reports.
 	Message string
 }
 
@@ -99,41 +104,98 @@ type Result struct {
 	Err *Error
 }
 
-// Replayer replays statements on one connection.
+// Replayer replays statements on one connection, as an unprivileged role
+// created for the run, and keeps a second one, as the role it was given,
+// for its own housekeeping.
 type Replayer struct {
-	conn      *pgx.Conn
-	opts      options
-	version   int // server_version_num
-	blockSize int
-	settings  map[string]string
+	// conn is the replay session; connCfg opens it again after a replayed
+	// statement ended it (pg_terminate_backend(pg_backend_pid())).
+	conn    *pgx.Conn
+	connCfg *pgx.ConnConfig
+	// admin is the connection New was given: it creates and drops the
+	// run's role, restores sequences and vacuums after writes.
+	admin *pgx.Conn
+	// role is the run's unprivileged role; "" when replays run as the
+	// role New was given, which may not create roles.
+	role string
+	// roleTempLimit is set when temp_file_limit is the role's setting.
+	roleTempLimit bool
+	// noCheckpoint is set once the server refused a CHECKPOINT (a dsn
+	// server's role without the right): writes then replay without one.
+	noCheckpoint bool
+	opts         options
+	version      int // server_version_num
+	blockSize    int
+	settings     map[string]string
 }
 
-// New connects to the seeded database and pins the session's settings.
-func New(ctx context.Context, connString string, opts ...Option) (*Replayer, error) {
+// New connects to the seeded database as the role in connString, which
+// must own the seeded objects, creates an unprivileged role for the run and
+// connects again as that role: replays run as it, so functions that act on
+// the server as a whole (terminating other sessions, replication slots,
+// server files, configuration) fail as the statement's error.
+// statement_timeout, lock_timeout, idle_in_transaction_session_timeout and
+// temp_file_limit are the role's own settings. Close drops the role.
+//
+// When the role in connString may not create roles (a server the user
+// names, without CREATEROLE), New warns and replays as that role.
+func New(ctx context.Context, connString string, opts ...Option) (_ *Replayer, err error) {
 	o := options{timeout: 60 * time.Second, tempFileLimit: "1GB"}
 	for _, fn := range opts {
 		fn(&o)
 	}
-	conn, err := pgx.Connect(ctx, connString)
+	cfg, err := pgx.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	admin, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
 		return nil, fmt.Errorf("replay: connect: %w", err)
 	}
-	r := &Replayer{conn: conn, opts: o, settings: map[string]string{}}
-	if err := r.setup(ctx); err != nil {
-		conn.Close(context.WithoutCancel(ctx))
+	r := &Replayer{admin: admin, opts: o, settings: map[string]string{}}
+	defer func() {
+		if err != nil {
+			r.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	var version, block string
+	// Housekeeping (the vacuum after a write) is not under test: no
+	// statement_timeout.
+	if _, err := admin.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	if err := admin.QueryRow(ctx, "SELECT current_setting('server_version_num'), current_setting('block_size')").Scan(&version, &block); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	r.version, _ = strconv.Atoi(version)
+	r.blockSize, _ = strconv.Atoi(block)
+	if err := r.createRole(ctx, cfg); err != nil {
+		return nil, err
+	}
+	// A cancelled statement (Ctrl-C, the replay-side deadline) is cancelled
+	// on the server too, and the session stays usable.
+	cfg.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: 5 * time.Second}
+	}
+	r.connCfg = cfg
+	if err := r.connect(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-func (r *Replayer) setup(ctx context.Context) error {
-	var version, block string
-	if err := r.conn.QueryRow(ctx, "SELECT current_setting('server_version_num'), current_setting('block_size')").Scan(&version, &block); err != nil {
-		return fmt.Errorf("replay: %w", err)
+// connect opens the replay session and pins its settings. The first time,
+// it also records them (Settings) and warns of those that cannot be set.
+func (r *Replayer) connect(ctx context.Context) error {
+	first := r.conn == nil
+	conn, err := pgx.ConnectConfig(ctx, r.connCfg.Copy())
+	if err != nil {
+		if r.role != "" {
+			return fmt.Errorf("replay: connect as the run's role %s: %w: the server must let a role log in with its password (pg_hba.conf)", r.role, err)
+		}
+		return fmt.Errorf("replay: connect: %w", err)
 	}
-	r.version, _ = strconv.Atoi(version)
-	r.blockSize, _ = strconv.Atoi(block)
-
+	r.conn = conn
 	settings := map[string]string{}
 	for k, v := range PinnedSettings {
 		settings[k] = v
@@ -152,17 +214,27 @@ func (r *Replayer) setup(ctx context.Context) error {
 			}
 			return fmt.Errorf("replay: setting %s = %q: %w", k, v, err)
 		}
-		r.settings[k] = v
+		if first {
+			r.settings[k] = v
+		}
 	}
-	if r.opts.tempFileLimit != "" {
+	switch {
+	case r.opts.tempFileLimit == "":
+	case r.roleTempLimit:
+		if first {
+			r.settings["temp_file_limit"] = r.opts.tempFileLimit
+		}
+	case r.role == "":
 		err := r.set(ctx, "temp_file_limit", r.opts.tempFileLimit)
 		var pe *pgconn.PgError
 		switch {
 		case errors.As(err, &pe) && pe.Code == "42501":
-			r.warnf("replay: temp_file_limit not set: it needs a superuser and this role is not one; replays run without a cap on temporary files")
+			if first {
+				r.warnf("replay: temp_file_limit not set: it needs a superuser and this role is not one; replays run without a cap on temporary files")
+			}
 		case err != nil:
 			return fmt.Errorf("replay: setting temp_file_limit = %q: %w", r.opts.tempFileLimit, err)
-		default:
+		case first:
 			r.settings["temp_file_limit"] = r.opts.tempFileLimit
 		}
 	}
@@ -190,8 +262,18 @@ func (r *Replayer) ServerVersion() int { return r.version }
 // Settings are the session settings every statement is replayed under.
 func (r *Replayer) Settings() map[string]string { return r.settings }
 
-// Close closes the connection.
-func (r *Replayer) Close(ctx context.Context) error { return r.conn.Close(ctx) }
+// Close closes the replay session, drops the run's role and closes the
+// housekeeping connection.
+func (r *Replayer) Close(ctx context.Context) error {
+	var errs []error
+	if r.conn != nil {
+		errs = append(errs, r.conn.Close(ctx))
+	}
+	if r.admin != nil {
+		errs = append(errs, r.dropRole(ctx), r.admin.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
 
 // Run replays q under EXPLAIN ANALYZE in a transaction that is rolled back.
 // After a statement that may have written, the dead rows it left are vacuumed
@@ -204,6 +286,7 @@ func (r *Replayer) Run(ctx context.Context, q Query) (Result, error) {
 		if seqs, err = r.sequences(ctx); err != nil {
 			return Result{}, err
 		}
+		r.checkpoint(ctx)
 	}
 	explain, stmtErr, err := r.explain(ctx, q, r.analyzeOptions())
 	if err != nil {
@@ -224,6 +307,24 @@ func (r *Replayer) Run(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// checkpoint starts a write from a checkpoint. The first change to a page
+// after a checkpoint writes the whole page to WAL, as a production server
+// does for most changes: with a checkpoint before every write, a statement's
+// WAL bytes are the same whatever was replayed before it and whether the
+// server was seeded just now or started from a cached copy.
+func (r *Replayer) checkpoint(ctx context.Context) {
+	if r.noCheckpoint {
+		return
+	}
+	if _, err := r.admin.Exec(ctx, "CHECKPOINT"); err != nil {
+		if ctx.Err() != nil {
+			return // interrupted: the replay that follows says so
+		}
+		r.noCheckpoint = true
+		r.warnf("replay: the server refused CHECKPOINT (%v): the WAL bytes of writes may then depend on what was replayed before them", err)
+	}
 }
 
 // Estimate runs a plain EXPLAIN of q (no ANALYZE): the plan without running it.
@@ -250,11 +351,33 @@ func (r *Replayer) estimateOptions() string {
 	return "FORMAT JSON"
 }
 
+// deadlineGrace is how long past statement_timeout plangate waits before
+// cancelling a statement itself: the server's own timeout, which gives the
+// usual error, normally comes first.
+const deadlineGrace = 2 * time.Second
+
 // explain runs EXPLAIN (options) q in a transaction that is rolled back. A
-// statement error is returned as *Error; a dead connection as error.
+// statement error is returned as *Error, with the statement's parameter
+// values and constants taken out of its message; a dead connection as
+// error.
+func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte, *Error, error) {
+	plan, stmtErr, err := r.explainRaw(ctx, q, options)
+	if stmtErr != nil {
+		values := queryid.Constants(q.SQL)
+		for _, p := range q.Params {
+			if !p.Null {
+				values = append(values, p.Value)
+			}
+		}
+		stmtErr.Message = queryid.RedactValues(stmtErr.Message, values)
+	}
+	return plan, stmtErr, err
+}
+
+// explainRaw is explain without the redaction.
 //
 // BEGIN, the EXPLAIN and ROLLBACK go to the server in one round trip.
-func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte, *Error, error) {
+func (r *Replayer) explainRaw(ctx context.Context, q Query, options string) ([]byte, *Error, error) {
 	begin := "BEGIN"
 	if q.ReadOnly {
 		begin = "BEGIN READ ONLY"
@@ -280,13 +403,39 @@ func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte
 		batch.ExecParams("EXPLAIN ("+options+") "+q.SQL, values, nil, nil, nil)
 	}
 	batch.ExecParams("ROLLBACK", nil, nil, nil, nil)
-	results, err := r.conn.PgConn().ExecBatch(ctx, batch).ReadAll()
+	// Session-level advisory locks outlive the transaction: none may
+	// outlive the statement.
+	batch.ExecParams("SELECT pg_advisory_unlock_all()", nil, nil, nil, nil)
+
+	// statement_timeout is the role's setting, and a replayed statement
+	// cannot lift it beyond its own transaction; the deadline is there
+	// should it be lifted anyway.
+	bctx, cancel := ctx, context.CancelFunc(func() {})
+	if r.opts.timeout > 0 {
+		bctx, cancel = context.WithTimeout(ctx, r.opts.timeout+deadlineGrace)
+	}
+	results, err := r.conn.PgConn().ExecBatch(bctx, batch).ReadAll()
+	deadline := bctx.Err() != nil && ctx.Err() == nil
+	cancel()
 	if ctx.Err() != nil {
 		r.rollback()
 		return nil, nil, ctx.Err()
 	}
+	if r.conn.IsClosed() {
+		// The statement ended its own session, or the server ended it:
+		// a result for this statement, once a new session is up.
+		if rerr := r.connect(ctx); rerr != nil {
+			return nil, nil, fmt.Errorf("replay: the session ended (%v) and a new one could not be opened: %w", err, rerr)
+		}
+		if deadline {
+			return nil, r.deadlineError(), nil
+		}
+		e := classify(err)
+		e.Message = "the statement ended its session: " + e.Message
+		return nil, e, nil
+	}
 	var pe *pgconn.PgError
-	if err != nil && !errors.As(err, &pe) {
+	if err != nil && !errors.As(err, &pe) && !deadline {
 		return nil, nil, fmt.Errorf("replay: %w", err)
 	}
 	// After an error the server skipped the ROLLBACK: the transaction is
@@ -297,9 +446,15 @@ func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte
 		}
 	}
 	if err != nil {
+		if _, uerr := r.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock_all()"); uerr != nil {
+			return nil, nil, fmt.Errorf("replay: %w", uerr)
+		}
+		if deadline {
+			return nil, r.deadlineError(), nil
+		}
 		return nil, classify(err), nil
 	}
-	plan := results[len(results)-2]
+	plan := results[len(results)-3]
 	if len(plan.Rows) == 0 {
 		return nil, &Error{Kind: ErrorStatement, Message: "EXPLAIN returned no plan"}, nil
 	}
@@ -309,6 +464,11 @@ func (r *Replayer) explain(ctx context.Context, q Query, options string) ([]byte
 		b.WriteByte('\n')
 	}
 	return []byte(b.String()), nil, nil
+}
+
+func (r *Replayer) deadlineError() *Error {
+	return &Error{Kind: ErrorTimeout, Code: "57014",
+		Message: fmt.Sprintf("canceling statement: it ran past statement_timeout (%s)", r.opts.timeout)}
 }
 
 // executeArgs renders the argument list of EXECUTE: each value as a quoted

@@ -121,6 +121,30 @@ func TestRun_WritesLeaveDataUnchanged(t *testing.T) {
 	}
 }
 
+// TestRun_InsertIntoATableNeverWritten replays an INSERT into an empty
+// table whose sequence was never called, as a Django test run's bookkeeping
+// sends: the sequence is put back to its start.
+func TestRun_InsertIntoATableNeverWritten(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "CREATE TABLE migrations (id bigserial PRIMARY KEY, app text)"); err != nil {
+		t.Fatal(err)
+	}
+	r := newReplayer(t, dsn)
+	res, err := r.Run(context.Background(), Query{SQL: "INSERT INTO migrations (app) VALUES ('resources') RETURNING id"})
+	if err != nil || res.Err != nil {
+		t.Fatalf("err=%v stmt=%v", err, res.Err)
+	}
+	var next int64
+	if err := conn.QueryRow(context.Background(), "SELECT nextval('migrations_id_seq')").Scan(&next); err != nil || next != 1 {
+		t.Errorf("next id after the replay = %d (%v), want 1", next, err)
+	}
+}
+
 func TestRun_ReadOnlyRefusesWrites(t *testing.T) {
 	dsn := seeded(t)
 	before := snapshot(t, dsn)
@@ -223,5 +247,68 @@ func TestRun_GenericPlan(t *testing.T) {
 	}
 	if again, err := r.Run(ctx, q); err != nil || again.Err != nil {
 		t.Fatalf("second generic replay: err=%v stmt=%v", err, again.Err)
+	}
+}
+
+// TestRun_ErrorsKeepNoValues: a parameter value or a constant the server
+// quotes in its error message is not in the Error.
+func TestRun_ErrorsKeepNoValues(t *testing.T) {
+	ctx := context.Background()
+	dsn := seeded(t)
+	conn := admin(t, dsn)
+	mustExec(t, conn, "CREATE UNIQUE INDEX items_note ON items (note)")
+	r := newReplayer(t, dsn)
+	tests := []struct {
+		name string
+		q    Query
+	}{
+		{"parameter", Query{SQL: "SELECT $1::int", Params: []capture.Param{{Value: "s3cr3t-param"}}, ReadOnly: true}},
+		{"generic plan", Query{SQL: "SELECT $1::int", Params: []capture.Param{{Value: "s3cr3t-param"}}, ReadOnly: true, Generic: true}},
+		{"constant", Query{SQL: "SELECT 's3cr3t-constant'::int", ReadOnly: true}},
+		{"detail", Query{SQL: "INSERT INTO items (kind, note) VALUES (1, $1), (1, $1)", Params: []capture.Param{{Value: "s3cr3t-param"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := r.Run(ctx, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Err == nil {
+				t.Fatal("no error")
+			}
+			if strings.Contains(res.Err.Message, "s3cr3t") || !strings.Contains(res.Err.Message, `"?"`) && !strings.Contains(res.Err.Message, "=(?)") {
+				t.Errorf("message %q", res.Err.Message)
+			}
+		})
+	}
+}
+
+// TestRun_WriteWALIndependentOfCheckpoints replays one write on a table
+// loaded just now, then again after the server checkpointed: the WAL it
+// writes is the same both times, as it is for a server seeded just now and
+// one started from a cached copy.
+func TestRun_WriteWALIndependentOfCheckpoints(t *testing.T) {
+	dsn := seeded(t)
+	r := newReplayer(t, dsn)
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var wal [2]float64
+	for i := range wal {
+		if i == 1 {
+			if _, err := conn.Exec(context.Background(), "CHECKPOINT"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := r.Run(context.Background(), Query{SQL: "UPDATE items SET note = note || '!' WHERE kind = 4"})
+		if err != nil || res.Err != nil {
+			t.Fatalf("err=%v stmt=%v", err, res.Err)
+		}
+		wal[i] = planRoot(t, res.Explain)["Plan"].(map[string]any)["WAL Bytes"].(float64)
+	}
+	if wal[0] != wal[1] || wal[0] == 0 {
+		t.Errorf("WAL bytes %v, then %v after a checkpoint: want the same, non-zero", wal[0], wal[1])
 	}
 }

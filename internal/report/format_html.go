@@ -28,13 +28,23 @@ type htmlPage struct {
 	Verdict string
 	Meta    []string
 	Queries []htmlQuery
-	Hint    string
+	// Totals are the workload's totals, when any statement counted.
+	Totals []htmlTotal
+	Hint   string
+}
+
+type htmlTotal struct {
+	Label, Status string
+	// Cells are statements executed, cost, blocks, temp and WAL.
+	Cells    []string
+	Findings []htmlFinding
 }
 
 type htmlQuery struct {
 	ID         string
 	Name       string
 	Status     string
+	Match      string // how the query was paired with its baseline
 	Open       bool
 	Error      string
 	Findings   []htmlFinding
@@ -119,6 +129,20 @@ func writeHTML(w io.Writer, r gate.Report, meta Meta, _ options) error {
 			page.Hint = rerecordHint
 		}
 	}
+	if !totalsEmpty(r.Totals) {
+		for _, t := range r.Totals {
+			ht := htmlTotal{Label: t.Name(), Status: string(t.Status)}
+			for _, m := range gate.TotalMetrics() {
+				ht.Cells = append(ht.Cells, totalCell(t, m).text)
+			}
+			for _, f := range t.Findings {
+				if f.Severity != gate.SeverityInfo {
+					ht.Findings = append(ht.Findings, htmlFinding{Severity: f.Severity, Mark: severityMark(f.Severity), Message: f.Message})
+				}
+			}
+			page.Totals = append(page.Totals, ht)
+		}
+	}
 	return htmlTemplate.Execute(w, page)
 }
 
@@ -149,6 +173,7 @@ func htmlQueryOf(res gate.Result) htmlQuery {
 		Name:   res.Name,
 		Status: string(res.Status),
 		Open:   res.Status == gate.StatusRegressed || res.Status == gate.StatusError || detailed(res),
+		Match:  MatchNote(res),
 	}
 	if res.Current != nil {
 		q.Error = res.Current.Error

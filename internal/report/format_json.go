@@ -2,8 +2,11 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
+	"os"
+	"slices"
 
 	"github.com/plangate/plangate/internal/gate"
 )
@@ -18,6 +21,18 @@ type jsonReport struct {
 	Baseline string       `json:"baseline,omitempty"`
 	Version  string       `json:"plangate_version,omitempty"`
 	Queries  []jsonQuery  `json:"queries"`
+	// Totals are the workload's totals: overall first, then per group.
+	Totals []jsonTotal `json:"totals"`
+}
+
+type jsonTotal struct {
+	// Scope is "overall" or "group"; Group names the group.
+	Scope           string             `json:"scope"`
+	Group           string             `json:"group,omitempty"`
+	Status          gate.Status        `json:"status"`
+	Metrics         map[string]float64 `json:"metrics"`
+	BaselineMetrics map[string]float64 `json:"baseline_metrics,omitempty"`
+	Findings        []gate.Finding     `json:"findings"`
 }
 
 type jsonSummary struct {
@@ -40,6 +55,9 @@ type jsonQuery struct {
 	BaselineMetrics map[string]float64 `json:"baseline_metrics,omitempty"`
 	Findings        []gate.Finding     `json:"findings"`
 	Error           string             `json:"error,omitempty"`
+	// Match says how the query was paired with a baseline query of
+	// another name.
+	Match *gate.Match `json:"match,omitempty"`
 }
 
 func writeJSON(w io.Writer, r gate.Report, meta Meta, _ options) error {
@@ -67,6 +85,7 @@ func writeJSON(w io.Writer, r gate.Report, meta Meta, _ options) error {
 			Status:   res.Status,
 			Metrics:  map[string]float64{},
 			Findings: res.Findings,
+			Match:    res.Match,
 		}
 		if res.Current != nil {
 			maps.Copy(q.Metrics, res.Current.Metrics)
@@ -81,8 +100,65 @@ func writeJSON(w io.Writer, r gate.Report, meta Meta, _ options) error {
 		}
 		out.Queries = append(out.Queries, q)
 	}
+	out.Totals = make([]jsonTotal, 0, len(r.Totals))
+	for _, t := range r.Totals {
+		jt := jsonTotal{Scope: "overall", Group: t.Group, Status: t.Status, Metrics: map[string]float64{},
+			BaselineMetrics: t.Baseline, Findings: t.Findings}
+		if t.Group != "" {
+			jt.Scope = "group"
+		}
+		maps.Copy(jt.Metrics, t.Current)
+		if jt.Findings == nil {
+			jt.Findings = []gate.Finding{}
+		}
+		out.Totals = append(out.Totals, jt)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// ReadJSON reads a report written with --format json back into the gate's
+// decisions and the run's description, as `plangate comment` and
+// `plangate gha-report` render them again. It reads exactly what writeJSON
+// writes; keys it does not know are ignored, as the JSON report only ever
+// gains keys.
+func ReadJSON(path string) (gate.Report, Meta, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return gate.Report{}, Meta{}, fmt.Errorf("json report: %w", err)
+	}
+	var in jsonReport
+	if err := json.Unmarshal(data, &in); err != nil {
+		return gate.Report{}, Meta{}, fmt.Errorf("json report %s: %w", path, err)
+	}
+	if in.Verdict == "" || in.Queries == nil {
+		return gate.Report{}, Meta{}, fmt.Errorf("json report %s: no verdict or queries: is it the output of plangate check --format json?", path)
+	}
+	if in.Verdict != gate.VerdictPass && in.Verdict != gate.VerdictFail {
+		return gate.Report{}, Meta{}, fmt.Errorf("json report %s: verdict %q: want pass or fail", path, in.Verdict)
+	}
+	r := gate.Report{Verdict: in.Verdict, Queries: make([]gate.Result, 0, len(in.Queries))}
+	for i, q := range in.Queries {
+		if q.Name == "" || !slices.Contains(gate.Statuses(), q.Status) {
+			return gate.Report{}, Meta{}, fmt.Errorf("json report %s: query %d: name %q, status %q: want a name and one of %v", path, i+1, q.Name, q.Status, gate.Statuses())
+		}
+		res := gate.Result{Name: q.Name, Status: q.Status, Findings: q.Findings, Match: q.Match}
+		if q.Status != gate.StatusRemoved {
+			res.Current = &gate.Query{Name: q.Name, Metrics: q.Metrics, Error: q.Error}
+		}
+		if q.BaselineMetrics != nil {
+			res.Baseline = &gate.Query{Name: q.Name, Metrics: q.BaselineMetrics}
+		}
+		r.Queries = append(r.Queries, res)
+	}
+	for _, t := range in.Totals {
+		tr := gate.TotalResult{Group: t.Group, Status: t.Status, Baseline: t.BaselineMetrics, Findings: t.Findings}
+		if t.Status != gate.StatusRemoved {
+			tr.Current = t.Metrics
+		}
+		r.Totals = append(r.Totals, tr)
+	}
+	return r, Meta{Postgres: in.Postgres, Backend: in.Backend, Baseline: in.Baseline, Version: in.Version}, nil
 }

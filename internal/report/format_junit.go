@@ -13,7 +13,8 @@ import (
 
 // The JUnit XML report is for CI systems that read test results (GitLab's
 // merge request widget, Jenkins, CircleCI, Buildkite): one testcase per
-// query. A regressed query carries a <failure> whose message is its failing
+// query, and one per workload total (classname plangate.workload). A
+// regressed query or total carries a <failure> whose message is its failing
 // findings; a query that could not run carries an <error>, which JUnit keeps
 // for tests that could not complete; a removed query is <skipped>. Every
 // testcase's <system-out> lists its metrics, baseline against current.
@@ -98,6 +99,22 @@ func writeJUnit(w io.Writer, r gate.Report, meta Meta, o options) error {
 			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, c)
+	}
+	if !totalsEmpty(r.Totals) {
+		for _, t := range r.Totals {
+			c := junitCase{Name: t.Name(), Classname: "plangate.workload", Time: junitSeconds(0)}
+			if t.Status == gate.StatusRegressed {
+				var failing []string
+				for _, f := range t.Findings {
+					if f.Severity == gate.SeverityFail {
+						failing = append(failing, f.Message)
+					}
+				}
+				c.Failure = &junitProblem{Message: strings.Join(failing, "; "), Type: string(gate.StatusRegressed), Text: xmlText(strings.Join(failing, "\n"))}
+				suite.Failures++
+			}
+			suite.Cases = append(suite.Cases, c)
+		}
 	}
 	suite.Tests = len(suite.Cases)
 	suite.Time = junitSeconds(total)

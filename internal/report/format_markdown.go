@@ -69,6 +69,14 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 			markdownRegressed(bw, res)
 		}
 	}
+	for _, t := range regressedTotals(r) {
+		fmt.Fprintf(bw, "\n### %s %s regressed\n\n", statusEmoji(t.Status), text(t.Name()))
+		for _, f := range t.Findings {
+			if f.Severity != gate.SeverityInfo {
+				fmt.Fprintf(bw, "- %s %s\n", severityEmoji(f.Severity), text(f.Message))
+			}
+		}
+	}
 	for _, res := range r.Queries {
 		if res.Status == gate.StatusError {
 			markdownError(bw, res)
@@ -79,7 +87,7 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 	for _, res := range r.Queries {
 		switch {
 		case res.Status == gate.StatusRegressed || res.Status == gate.StatusError:
-		case res.Status != gate.StatusPass || detailed(res):
+		case res.Status != gate.StatusPass || detailed(res) || res.Match != nil:
 			others = append(others, res)
 		}
 	}
@@ -108,6 +116,9 @@ func VerdictLine(r gate.Report) string {
 		if n := counts[gate.StatusError]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d failed to run", n))
 		}
+		if n := len(regressedTotals(r)); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d workload %s regressed", n, plural(n, "total", "totals")))
+		}
 		if len(parts) == 0 {
 			return "❌ plangate: failed"
 		}
@@ -125,6 +136,9 @@ func VerdictLine(r gate.Report) string {
 
 func markdownRegressed(w io.Writer, res gate.Result) {
 	fmt.Fprintf(w, "\n### %s %s regressed\n\n", statusEmoji(res.Status), code(res.Name))
+	if note := MatchNote(res); note != "" {
+		fmt.Fprintf(w, "%s\n\n", text(note))
+	}
 	for _, f := range res.Findings {
 		if f.Severity == gate.SeverityInfo {
 			continue
@@ -195,6 +209,9 @@ func markdownError(w io.Writer, res gate.Result) {
 // otherNotes says in one cell why a query that did not fail is listed.
 func otherNotes(res gate.Result) string {
 	var notes []string
+	if note := MatchNote(res); note != "" {
+		notes = append(notes, "🔗 "+note)
+	}
 	for _, f := range res.Findings {
 		notes = append(notes, severityEmoji(f.Severity)+" "+kindLabel(f)+f.Message)
 	}

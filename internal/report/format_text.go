@@ -111,15 +111,18 @@ func writeText(w io.Writer, r gate.Report, meta Meta, o options) error {
 		}
 	}
 	for _, res := range r.Queries {
-		if res.Status != gate.StatusRegressed && res.Status != gate.StatusError && detailed(res) {
+		if res.Status != gate.StatusRegressed && res.Status != gate.StatusError && (detailed(res) || res.Match != nil) {
 			blocks = append(blocks, res)
 		}
 	}
-	regressed := false
+	regressed := writeTextTotals(bw, p, r)
 	for _, res := range blocks {
 		regressed = regressed || res.Status == gate.StatusRegressed
 		fmt.Fprintln(bw)
 		fmt.Fprintf(bw, "%s %s\n", p.paint(ansiBold, res.Name), p.paint(statusColor(res.Status), string(res.Status)))
+		if note := MatchNote(res); note != "" {
+			fmt.Fprintf(bw, "  %s\n", p.paint(ansiGray, note))
+		}
 		if res.Status == gate.StatusError && res.Current != nil {
 			fmt.Fprintf(bw, "  %s error: %s\n", p.paint(ansiRed, "✗"), oneLine(res.Current.Error))
 		}
@@ -276,4 +279,59 @@ func textPlanChange(w io.Writer, p painter, res gate.Result) {
 	for _, d := range deltas {
 		fmt.Fprintf(w, "    %s\n", d)
 	}
+}
+
+// writeTextTotals shows the workload's totals under the queries' table, one
+// line each, then why those that regressed did; it reports whether any did.
+func writeTextTotals(w io.Writer, p painter, r gate.Report) bool {
+	if len(r.Totals) == 0 || totalsEmpty(r.Totals) {
+		return false
+	}
+	rows := [][]cell{{{text: "WORKLOAD"}, {text: "STATUS"}, {text: "STATEMENTS"}, {text: "COST"}, {text: "BLOCKS"}, {text: "TEMP"}, {text: "WAL"}}}
+	for _, t := range r.Totals {
+		row := []cell{{text: t.Name()}, {text: string(t.Status), color: statusColor(t.Status)}}
+		for _, m := range gate.TotalMetrics() {
+			row = append(row, totalCell(t, m))
+		}
+		rows = append(rows, row)
+	}
+	fmt.Fprintln(w)
+	writeTable(w, p, rows)
+	regressed := false
+	for _, t := range regressedTotals(r) {
+		regressed = true
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, t.Name()), p.paint(statusColor(t.Status), string(t.Status)))
+		for _, f := range t.Findings {
+			if f.Severity != gate.SeverityInfo {
+				fmt.Fprintf(w, "  %s %s\n", p.paint(severityColor(f.Severity), severityMark(f.Severity)), f.Message)
+			}
+		}
+	}
+	return regressed
+}
+
+// totalsEmpty reports whether no statement counted towards the totals (a
+// baseline recorded before calls were kept).
+func totalsEmpty(ts []gate.TotalResult) bool {
+	for _, t := range ts {
+		if t.Current[gate.MetricQueryCount] > 0 || t.Baseline[gate.MetricQueryCount] > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// totalCell shows a total and, when it moved, by how much.
+func totalCell(t gate.TotalResult, metric string) cell {
+	res := gate.Result{Findings: t.Findings}
+	if t.Current != nil {
+		res.Current = &gate.Query{Metrics: t.Current}
+	} else {
+		res.Current = &gate.Query{Metrics: t.Baseline}
+	}
+	if t.Baseline != nil && t.Current != nil {
+		res.Baseline = &gate.Query{Metrics: t.Baseline}
+	}
+	return metricCell(res, metric)
 }

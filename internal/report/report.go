@@ -118,6 +118,9 @@ func countsLine(r gate.Report) string {
 			parts = append(parts, fmt.Sprintf("%d %s", n, statusWord(s, n)))
 		}
 	}
+	if n := len(regressedTotals(r)); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d workload %s regressed", n, plural(n, "total", "totals")))
+	}
 	if len(parts) == 0 {
 		return "no queries"
 	}
@@ -157,3 +160,31 @@ func metaParts(meta Meta, code func(string) string) []string {
 
 // rerecordHint tells how to accept intended changes.
 const rerecordHint = "If these changes are intended, re-record the baseline with `plangate baseline` and commit it."
+
+// MatchNote says how a query was tied to its baseline when their names
+// differ: "matched by structure to articles list by id, 64% similar"; empty
+// when they share the name.
+func MatchNote(res gate.Result) string {
+	m := res.Match
+	if m == nil {
+		return ""
+	}
+	switch m.By {
+	case gate.MatchPinned:
+		return fmt.Sprintf("pinned to %s by plangate.yaml, %.0f%% similar", m.Baseline, m.Similarity*100)
+	case gate.MatchFingerprint:
+		return "matched by fingerprint to " + m.Baseline
+	}
+	return fmt.Sprintf("matched by %s to %s, %.0f%% similar", m.By, m.Baseline, m.Similarity*100)
+}
+
+// regressedTotals returns the totals that regressed.
+func regressedTotals(r gate.Report) []gate.TotalResult {
+	var out []gate.TotalResult
+	for _, t := range r.Totals {
+		if t.Status == gate.StatusRegressed {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -134,6 +134,7 @@ func TestWrite_Golden(t *testing.T) {
 		{name: "mixed", report: mixedReport()},
 		{name: "passing", report: passingReport()},
 		{name: "empty", report: gate.Report{Verdict: gate.VerdictPass}},
+		{name: "workload", report: workloadReport()},
 	}
 	formats := []struct {
 		file, format string
@@ -191,7 +192,16 @@ func TestWrite_JSONContract(t *testing.T) {
 			BaselineMetrics map[string]float64 `json:"baseline_metrics"`
 			Findings        []map[string]any   `json:"findings"`
 			Error           string             `json:"error"`
+			Match           map[string]any     `json:"match"`
 		} `json:"queries"`
+		Totals []struct {
+			Scope           string             `json:"scope"`
+			Group           string             `json:"group"`
+			Status          string             `json:"status"`
+			Metrics         map[string]float64 `json:"metrics"`
+			BaselineMetrics map[string]float64 `json:"baseline_metrics"`
+			Findings        []map[string]any   `json:"findings"`
+		} `json:"totals"`
 	}
 	dec := json.NewDecoder(&buf)
 	dec.DisallowUnknownFields()
@@ -306,5 +316,56 @@ func TestCode(t *testing.T) {
 		if got := code(tt.in); got != tt.want {
 			t.Errorf("code(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// workloadReport is what gate.Compare makes of a release that renamed a
+// list query (paired by structure) and added an N+1 to one group.
+func workloadReport() gate.Report {
+	list := func(name, sql string, cost float64) gate.Query {
+		return gate.Query{Name: name, Kind: "select", SQL: sql, Relation: "articles", Role: "list", Structure: "select|articles|list|id||0",
+			Fingerprint: name, Calls: 2, Groups: map[string]int{"TestListArticles": 2},
+			Metrics: map[string]float64{"total_cost": cost, "shared_blocks": 60, "rows": 20}}
+	}
+	base := []gate.Query{
+		list("articles list by id [aaaa1111]", "SELECT a.id, a.title FROM articles a WHERE a.status = $1 ORDER BY a.id LIMIT $2", 7),
+		{Name: "articles select where id", Kind: "select", Relation: "articles", Role: "select", Fingerprint: "f2", Calls: 3,
+			Groups: map[string]int{"TestGetArticle": 3}, Metrics: map[string]float64{"total_cost": 17, "shared_blocks": 10, "rows": 1}},
+	}
+	cur := []gate.Query{
+		list("articles list by id [bbbb2222]", "SELECT a.id, a.title, LENGTH(a.title) AS n FROM articles a WHERE a.status = $1 ORDER BY a.id LIMIT $2", 7.4),
+		base[1],
+		{Name: "authors select where id", Kind: "select", Relation: "authors", Role: "select", Fingerprint: "f3", Calls: 40,
+			Groups: map[string]int{"TestListArticles": 40}, Metrics: map[string]float64{"total_cost": 8.3, "shared_blocks": 3, "rows": 1}},
+	}
+	return gate.Compare(base, cur, gate.DefaultRules())
+}
+
+// TestReadJSON_RoundTrip reads JSON reports back and writes them again:
+// every key the writer writes, totals and pairings included, is read.
+func TestReadJSON_RoundTrip(t *testing.T) {
+	for name, r := range map[string]gate.Report{"mixed": mixedReport(), "workload": workloadReport()} {
+		t.Run(name, func(t *testing.T) {
+			meta := Meta{Postgres: "15.8", Backend: "local", Baseline: "plangate.baseline.json", Version: "v1.2.3"}
+			var first bytes.Buffer
+			if err := Write(&first, "json", r, meta); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "report.json")
+			if err := os.WriteFile(path, first.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			back, backMeta, err := ReadJSON(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var again bytes.Buffer
+			if err := Write(&again, "json", back, backMeta); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(first.String(), again.String()); diff != "" {
+				t.Errorf("read back and written again (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -14,8 +14,13 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/plangate/plangate/internal/diskfull"
+	"github.com/plangate/plangate/internal/leftover"
+	"github.com/plangate/plangate/internal/pgserver"
 )
 
 // Cache keeps seeded clusters' data directories, so that a rerun with the
@@ -23,13 +28,15 @@ import (
 // a copy in seconds instead of seeding again. Entries are never modified:
 // DataDir hands out copies.
 //
-// Layout: <dir>/<key>/data is a stopped cluster's data directory, complete
-// once it is there (it is built beside and renamed into place);
-// <dir>/<key>.lock serializes the runs that use one key.
+// Layout: <dir>/<key>/data is a cleanly stopped cluster's data directory
+// and <dir>/<key>/manifest lists its files and sizes; the entry is complete
+// once it is there (it is built in <dir>/.build-<key>-*, synced, and renamed
+// into place); <dir>/<key>.lock serializes the runs that use one key.
 type Cache struct {
 	dir     string
 	copyDir string
 	log     io.Writer
+	warn    io.Writer
 }
 
 // CacheOption configures NewCache.
@@ -43,6 +50,10 @@ func WithCopyDir(dir string) CacheOption { return func(c *Cache) { c.copyDir = d
 // WithCacheLog makes DataDir say on w whether the key was a hit, the key
 // and the entry's path (for CI caches such as actions/cache to keep).
 func WithCacheLog(w io.Writer) CacheOption { return func(c *Cache) { c.log = w } }
+
+// WithCacheWarnings makes DataDir say on w, one line each, what the user
+// should know: an entry found corrupt and rebuilt.
+func WithCacheWarnings(w io.Writer) CacheOption { return func(c *Cache) { c.warn = w } }
 
 // DefaultCacheDir is where seeded states are kept unless told otherwise:
 // $XDG_CACHE_HOME/plangate, else ~/.cache/plangate.
@@ -93,21 +104,39 @@ var keyRE = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
 // DataDir returns a fresh copy of the data directory kept for key, building
 // it first with build if the cache lacks it. build gets an empty directory,
 // owned by the current user, and must leave a cleanly stopped cluster in it
-// (initdb, start, seed, fast shutdown). The copy belongs to the caller, who
-// starts a server on it and removes it (os.RemoveAll) when done.
+// (initdb, start, seed, fast shutdown): an entry is kept only once its
+// cluster state says "shut down" and its files are synced. An entry that
+// does not match its manifest, or whose cluster was not shut down cleanly,
+// is corrupt: it is rebuilt, and DataDir says so (WithCacheWarnings). The
+// copy belongs to the caller, who starts a server on it and removes it
+// (leftover.Remove, which a killed run's next run can finish) when done.
+//
+// What runs that were killed left (build directories, copies, lock files
+// of keys without an entry) is removed on the way.
 func (c *Cache) DataDir(ctx context.Context, key string, build func(dataDir string) error) (dir string, hit bool, err error) {
 	if !keyRE.MatchString(key) {
 		return "", false, fmt.Errorf("seed: cache: key %q: want 8 to 64 lowercase hex digits (CacheKey.Hash)", key)
 	}
+	c.Sweep()
 	unlock, err := c.lock(ctx, key)
 	if err != nil {
 		return "", false, err
 	}
 	defer unlock()
+	c.sweepBuilds(key)
 
 	entry := c.EntryPath(key)
 	_, statErr := os.Stat(filepath.Join(entry, "PG_VERSION"))
 	hit = statErr == nil
+	if hit {
+		if bad := c.verify(key); bad != nil {
+			c.warnf("seed: cache: the entry for key %s is corrupt (%v): removed, seeding it again", key, bad)
+			if err := c.remove(key); err != nil {
+				return "", false, err
+			}
+			hit = false
+		}
+	}
 	if hit {
 		c.logf("seed: cache hit: key %s at %s", key, entry)
 	} else {
@@ -122,13 +151,20 @@ func (c *Cache) DataDir(ctx context.Context, key string, build func(dataDir stri
 	_ = os.Chtimes(filepath.Join(c.dir, key), now, now) // last use, for Prune
 
 	start := time.Now()
-	dir, err = os.MkdirTemp(c.copyDir, "plangate-data-")
+	dir, err = os.MkdirTemp(c.copyBase(), "plangate-data-")
 	if err != nil {
-		return "", false, fmt.Errorf("seed: cache: %w", err)
+		return "", false, fmt.Errorf("seed: cache: %w", diskfull.Wrap(err, c.copyBase()))
+	}
+	// A copy outlives a run that is killed, even half made: the marker,
+	// first in, lets the next run tell it from a copy a run still uses.
+	// (The server ignores the file.)
+	if err := leftover.Mark(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", false, fmt.Errorf("seed: cache: %w", diskfull.Wrap(err, dir))
 	}
 	if err := copyTree(ctx, entry, dir); err != nil {
-		os.RemoveAll(dir)
-		return "", false, fmt.Errorf("seed: cache: copy %s: %w", entry, err)
+		leftover.Remove(dir)
+		return "", false, fmt.Errorf("seed: cache: copy %s: %w", entry, diskfull.Wrap(err, dir))
 	}
 	c.logf("seed: cache: copied key %s to %s in %s", key, dir, humanDuration(time.Since(start)))
 	return dir, hit, nil
@@ -137,37 +173,62 @@ func (c *Cache) DataDir(ctx context.Context, key string, build func(dataDir stri
 func (c *Cache) build(key string, build func(string) error) error {
 	tmp, err := os.MkdirTemp(c.dir, ".build-"+key+"-")
 	if err != nil {
-		return fmt.Errorf("seed: cache: %w", err)
+		return fmt.Errorf("seed: cache: %w", diskfull.Wrap(err, c.dir))
 	}
+	published := false
+	defer func() {
+		if !published {
+			os.RemoveAll(tmp)
+		}
+	}()
 	if err := os.Chmod(tmp, 0o755); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("seed: cache: %w", err)
 	}
 	data := filepath.Join(tmp, "data")
 	if err := os.Mkdir(data, 0o700); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("seed: cache: %w", err)
+		return fmt.Errorf("seed: cache: %w", diskfull.Wrap(err, tmp))
 	}
 	if err := build(data); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("seed: cache: build key %s: %w", key, err)
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("seed: cache: build key %s left no cluster in %s (no PG_VERSION)", key, data)
 	}
 	if pid, err := os.ReadFile(filepath.Join(data, "postmaster.pid")); err == nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("seed: cache: build key %s left its server running (postmaster.pid: pid %s): stop it before returning", key, firstLine(pid))
 	}
-	// The build ran with fsync off: get the files to disk before the entry
-	// becomes visible, so that a crash cannot leave a torn entry behind.
-	syscall.Sync()
+	// A cluster whose shutdown checkpoint failed (a full disk) starts
+	// only through crash recovery, and not always: never keep one.
+	if state, err := pgserver.ControlFileState(data); err != nil || state != pgserver.StateShutDown {
+		return fmt.Errorf("seed: cache: build key %s left a cluster that was not shut down cleanly (%s): not kept", key, stateOrErr(state, err))
+	}
+	// The build ran with fsync off: get every file to disk before the
+	// entry becomes visible, so that a crash cannot leave a torn entry.
+	manifest, err := syncTree(data)
+	if err != nil {
+		return fmt.Errorf("seed: cache: build key %s: sync: %w", key, diskfull.Wrap(err, tmp))
+	}
+	if err := writeSynced(filepath.Join(tmp, manifestName), manifest); err != nil {
+		return fmt.Errorf("seed: cache: build key %s: %w", key, diskfull.Wrap(err, tmp))
+	}
+	if err := syncDir(tmp); err != nil {
+		return fmt.Errorf("seed: cache: build key %s: sync: %w", key, diskfull.Wrap(err, tmp))
+	}
 	if err := os.Rename(tmp, filepath.Join(c.dir, key)); err != nil {
-		os.RemoveAll(tmp)
 		return fmt.Errorf("seed: cache: %w", err)
 	}
+	published = true
+	if err := syncDir(c.dir); err != nil {
+		return fmt.Errorf("seed: cache: sync %s: %w", c.dir, diskfull.Wrap(err, c.dir))
+	}
 	return nil
+}
+
+func stateOrErr(state string, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return "database cluster state: " + state
 }
 
 func firstLine(b []byte) string {
@@ -181,19 +242,14 @@ func firstLine(b []byte) string {
 
 // lock takes the key's lock file, waiting for another run using the key.
 func (c *Cache) lock(ctx context.Context, key string) (func(), error) {
-	f, err := os.OpenFile(filepath.Join(c.dir, key+".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("seed: cache: %w", err)
-	}
 	waited := false
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			break
+		unlock, ok, err := c.tryLock(key)
+		if err != nil {
+			return nil, err
 		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("seed: cache: lock %s: %w", key, err)
+		if ok {
+			return unlock, nil
 		}
 		if !waited {
 			c.logf("seed: cache: key %s is in use by another run; waiting", key)
@@ -201,15 +257,128 @@ func (c *Cache) lock(ctx context.Context, key string) (func(), error) {
 		}
 		select {
 		case <-ctx.Done():
-			f.Close()
 			return nil, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+}
+
+// tryLock takes the key's lock file if no other run holds it. A lock file
+// that was removed (by Sweep) while this run waited for it is no lock: the
+// lock is taken again on the file now at that path.
+func (c *Cache) tryLock(key string) (unlock func(), ok bool, err error) {
+	path := c.lockPath(key)
+	for {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, false, fmt.Errorf("seed: cache: %w", diskfull.Wrap(err, c.dir))
+		}
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, false, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, false, fmt.Errorf("seed: cache: lock %s: %w", key, err)
+		}
+		held, herr := f.Stat()
+		now, nerr := os.Stat(path)
+		if herr == nil && nerr == nil && os.SameFile(held, now) {
+			return func() {
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, true, nil
+		}
 		f.Close()
-	}, nil
+	}
+}
+
+func (c *Cache) lockPath(key string) string { return filepath.Join(c.dir, key+".lock") }
+
+// copyBase is where DataDir makes copies.
+func (c *Cache) copyBase() string {
+	if c.copyDir != "" {
+		return c.copyDir
+	}
+	return os.TempDir()
+}
+
+// Sweep removes what runs that were killed left: build directories and
+// lock files of keys no run holds (a lock file only where its key has no
+// entry), and data copies whose run is gone. It never waits for a lock.
+func (c *Cache) Sweep() {
+	leftover.Sweep(c.copyBase(), "plangate-data-*", 0)
+	builds, _ := filepath.Glob(filepath.Join(c.dir, ".build-*"))
+	locks, _ := filepath.Glob(filepath.Join(c.dir, "*.lock"))
+	keys := map[string]bool{}
+	for _, b := range builds {
+		if k, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(b), ".build-"), "-"); ok && keyRE.MatchString(k) {
+			keys[k] = true
+		}
+	}
+	for _, l := range locks {
+		if k := strings.TrimSuffix(filepath.Base(l), ".lock"); keyRE.MatchString(k) {
+			keys[k] = true
+		}
+	}
+	for k := range keys {
+		unlock, ok, err := c.tryLock(k)
+		if err != nil || !ok {
+			continue
+		}
+		c.sweepBuilds(k)
+		if _, err := os.Stat(filepath.Join(c.dir, k)); errors.Is(err, fs.ErrNotExist) {
+			// Removed while held: a run that opened the file meanwhile
+			// sees it is gone and takes a new one (tryLock).
+			os.Remove(c.lockPath(k))
+		}
+		unlock()
+	}
+}
+
+// sweepBuilds removes key's build directories; the caller holds the key's
+// lock, so no run is building into them.
+func (c *Cache) sweepBuilds(key string) {
+	builds, _ := filepath.Glob(filepath.Join(c.dir, ".build-"+key+"-*"))
+	for _, b := range builds {
+		os.RemoveAll(b)
+	}
+}
+
+// remove removes key's entry; the caller holds the key's lock. The entry
+// is first renamed aside, so that no half-removed entry is ever at its
+// path.
+func (c *Cache) remove(key string) error {
+	aside := filepath.Join(c.dir, ".build-"+key+"-corrupt")
+	os.RemoveAll(aside)
+	if err := os.Rename(filepath.Join(c.dir, key), aside); err != nil {
+		return fmt.Errorf("seed: cache: %w", err)
+	}
+	return os.RemoveAll(aside)
+}
+
+// Discard removes the entry for key, so that the next DataDir builds it
+// again: for an entry found corrupt only once a server ran on a copy of it.
+func (c *Cache) Discard(ctx context.Context, key string) error {
+	if !keyRE.MatchString(key) {
+		return fmt.Errorf("seed: cache: key %q: want 8 to 64 lowercase hex digits (CacheKey.Hash)", key)
+	}
+	unlock, err := c.lock(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(c.dir, key)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return c.remove(key)
+}
+
+func (c *Cache) warnf(format string, args ...any) {
+	if c.warn != nil {
+		fmt.Fprintf(c.warn, format+"\n", args...)
+	}
 }
 
 func (c *Cache) logf(format string, args ...any) {
@@ -247,12 +416,14 @@ func (c *Cache) Prune(ctx context.Context, keep int) ([]string, error) {
 		if err != nil {
 			return removed, err
 		}
-		err = os.RemoveAll(filepath.Join(c.dir, keys[i].key))
+		err = c.remove(keys[i].key)
+		if err == nil {
+			os.Remove(c.lockPath(keys[i].key))
+		}
 		unlock()
 		if err != nil {
-			return removed, fmt.Errorf("seed: cache: %w", err)
+			return removed, err
 		}
-		os.Remove(filepath.Join(c.dir, keys[i].key+".lock"))
 		removed = append(removed, keys[i].key)
 	}
 	return removed, nil
@@ -366,7 +537,8 @@ func (k CacheKey) Hash() (string, error) {
 	field := func(name, value string) {
 		fmt.Fprintf(h, "%s %d:%s\n", name, len(value), value)
 	}
-	field("format", "plangate-seeded-state 1")
+	// Format 2: entries have a manifest and a cleanly shut down cluster.
+	field("format", "plangate-seeded-state 2")
 	field("generator", generatorVersion)
 	field("arch", runtime.GOARCH) // data directories are not portable across architectures
 	field("postgres", k.PostgresVersion)

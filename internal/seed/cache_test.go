@@ -3,6 +3,7 @@ package seed
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,13 +16,27 @@ import (
 )
 
 // fakeCluster stands in for a seeded cluster where only the cache's file
-// handling is under test.
+// handling is under test: a cleanly shut down one.
 func fakeCluster(content string) func(string) error {
+	return fakeClusterIn(content, 1)
+}
+
+// fakeClusterIn is a fake cluster whose control file holds state (1: shut
+// down, 6: in production).
+func fakeClusterIn(content string, state uint32) func(string) error {
 	return func(dir string) error {
 		if err := os.WriteFile(filepath.Join(dir, "PG_VERSION"), []byte("15\n"), 0o600); err != nil {
 			return err
 		}
 		if err := os.Mkdir(filepath.Join(dir, "base"), 0o700); err != nil {
+			return err
+		}
+		if err := os.Mkdir(filepath.Join(dir, "global"), 0o700); err != nil {
+			return err
+		}
+		control := make([]byte, 8192)
+		binary.NativeEndian.PutUint32(control[16:], state)
+		if err := os.WriteFile(filepath.Join(dir, "global", "pg_control"), control, 0o600); err != nil {
 			return err
 		}
 		return os.WriteFile(filepath.Join(dir, "base", "1"), []byte(content), 0o600)
@@ -87,6 +102,7 @@ func TestCache_DataDirErrors(t *testing.T) {
 			}
 			return os.WriteFile(filepath.Join(dir, "postmaster.pid"), []byte("4242\n"), 0o600)
 		}, "left its server running (postmaster.pid: pid 4242)"},
+		{"server not shut down cleanly", "dddddddd", fakeClusterIn("", 6), "left a cluster that was not shut down cleanly (database cluster state: in production): not kept"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

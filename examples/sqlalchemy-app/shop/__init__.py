@@ -1,0 +1,1 @@
+"""A marketplace's product catalogue API on SQLAlchemy."""
