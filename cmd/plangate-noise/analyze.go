@@ -15,6 +15,7 @@ import (
 
 	"github.com/plangate/plangate/internal/baseline"
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // results is what the runs showed.
@@ -62,7 +63,7 @@ func analyze(paths []string) (*results, error) {
 	res.distinctFiles = len(contents)
 	res.postgres = files[0].Postgres
 
-	byName := map[string][]baseline.Query{}
+	byName := map[string][]gate.Query{}
 	for _, f := range files {
 		for _, q := range f.Queries {
 			byName[q.Name] = append(byName[q.Name], q)
@@ -107,7 +108,7 @@ func analyze(paths []string) (*results, error) {
 				continue
 			}
 			res.pairs++
-			rep := gate.Compare(files[i].GateQueries(), files[j].GateQueries(), rules)
+			rep := gate.Compare(files[i].Queries, files[j].Queries, rules)
 			// The workload's totals are judged too: a flap there fails a
 			// pull request as surely as one in a query.
 			judged := make(map[string][]gate.Finding, len(rep.Queries)+len(rep.Totals))
@@ -135,7 +136,7 @@ func analyze(paths []string) (*results, error) {
 }
 
 // firstNodeDifference names the first node whose record differs, and how.
-func firstNodeDifference(a, b []baseline.Node) string {
+func firstNodeDifference(a, b []plan.NodeStat) string {
 	if len(a) != len(b) {
 		return fmt.Sprintf("%d nodes, then %d", len(a), len(b))
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/plangate/plangate/internal/baseline"
+	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 func TestSpread(t *testing.T) {
@@ -36,11 +38,11 @@ func TestSpread(t *testing.T) {
 func writeRun(t *testing.T, dir, name string, cost, temp float64) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	f := &baseline.File{Postgres: "15.8", Queries: []baseline.Query{{
+	f := &baseline.File{Postgres: "15.8", Queries: []gate.Query{{
 		Name: "q", Kind: "select",
 		Metrics: map[string]float64{"total_cost": cost, "temp_written_bytes": temp},
 		Plan:    []string{"Seq Scan on t"},
-		Nodes:   []baseline.Node{{Name: "Seq Scan on t", Type: "Seq Scan", Relation: "t", Cost: cost, PlanRows: 10, ActualRows: 10, Loops: 1}},
+		Nodes:   []plan.NodeStat{{Name: "Seq Scan on t", Type: "Seq Scan", Relation: "t", Cost: cost, PlanRows: 10, ActualRows: 10, Loops: 1}},
 	}}}
 	if err := baseline.Write(path, f); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
 // Command plangate-noise measures how much plangate's metrics move when
 // nothing changes. It records the baseline of one unchanged query set N times,
-// each time on a freshly started and freshly seeded server (by running
-// `plangate baseline` in-process), then reports per query and metric the
+// each time on a freshly started and freshly seeded server (through the
+// pipeline `plangate baseline` runs, run.Baseline), then reports per query and metric the
 // minimum, median and maximum and their relative spread, and checks that
 // gate.Compare under the default rules finds no failure between any two runs:
 // a gate that fails when nothing changed would not be believed.
 //
-//	plangate-noise [-runs 20] [-config examples/drf-pagination/plangate.yaml] [-keep DIR]
+//	plangate-noise [-runs 20] [-config examples/drf-pagination/plangate.yaml] [-backend auto] [-keep DIR]
 //
 // It exits 0 when no pair of runs fails, 1 when one does, and 2 on error.
 package main
@@ -22,7 +22,9 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/plangate/plangate/internal/cli"
+	"github.com/plangate/plangate/internal/baseline"
+	"github.com/plangate/plangate/internal/config"
+	plrun "github.com/plangate/plangate/internal/run"
 )
 
 func main() {
@@ -48,10 +50,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("plangate-noise", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	runs := fs.Int("runs", 20, "how many times to seed and record the baseline")
-	config := fs.String("config", filepath.Join("examples", "drf-pagination", "plangate.yaml"), "plangate configuration of the query set")
+	configPath := fs.String("config", filepath.Join("examples", "drf-pagination", "plangate.yaml"), "plangate configuration of the query set")
 	keep := fs.String("keep", "", "keep the recorded baselines in this directory (default: a temporary one, removed)")
-	var extra stringList
-	fs.Var(&extra, "arg", "an extra argument for `plangate baseline`, e.g. -arg=--backend=local (repeatable)")
+	backend := fs.String("backend", "", "where Postgres runs: auto, docker, local or dsn (default: the configuration's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -73,7 +74,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	paths, err := record(ctx, *config, dir, *runs, extra, stderr)
+	cfg, err := config.Load(*configPath, true)
+	if err != nil {
+		return err
+	}
+	if *backend != "" {
+		cfg.Backend = *backend
+	}
+	// Every run seeds afresh: the seed's own variation is part of the noise.
+	cfg.Cache.Disabled = true
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	paths, err := record(ctx, cfg, dir, *runs, stderr)
 	if err != nil {
 		return err
 	}
@@ -81,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res.config = *config
+	res.config = *configPath
 	res.write(stdout)
 	if res.failures > 0 {
 		return errNoisy
@@ -89,9 +102,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// record runs `plangate baseline` runs times, each writing its own file, and
+// record records the baseline runs times, each into its own file, and
 // returns the files' paths.
-func record(ctx context.Context, config, dir string, runs int, extra []string, stderr io.Writer) ([]string, error) {
+func record(ctx context.Context, cfg config.Config, dir string, runs int, stderr io.Writer) ([]string, error) {
 	var paths []string
 	for i := 1; i <= runs; i++ {
 		path, err := filepath.Abs(filepath.Join(dir, fmt.Sprintf("run-%02d.baseline.json", i)))
@@ -99,34 +112,14 @@ func record(ctx context.Context, config, dir string, runs int, extra []string, s
 			return nil, err
 		}
 		fmt.Fprintf(stderr, "plangate-noise: run %d/%d\n", i, runs)
-		args := append([]string{"baseline", "--config", config, "--baseline", path}, extra...)
-		var out, errs limitedBuffer
-		if code := cli.Main(ctx, args, nil, &out, &errs); code != cli.ExitPass {
-			return nil, fmt.Errorf("run %d: plangate %v exited %d: %s", i, args, code, errs.String())
+		file, _, err := plrun.Baseline(ctx, cfg, plrun.Env{}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("run %d: %w", i, err)
 		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := baseline.Write(path, file); err != nil {
+			return nil, err
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
 }
-
-// stringList is a repeatable string flag.
-type stringList []string
-
-func (l *stringList) String() string     { return fmt.Sprint(*l) }
-func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
-
-// limitedBuffer keeps the last 4 kB written to it: enough for an error.
-type limitedBuffer struct{ b []byte }
-
-func (l *limitedBuffer) Write(p []byte) (int, error) {
-	l.b = append(l.b, p...)
-	if len(l.b) > 4096 {
-		l.b = l.b[len(l.b)-4096:]
-	}
-	return len(p), nil
-}
-
-func (l *limitedBuffer) String() string { return string(l.b) }

@@ -8,9 +8,6 @@
 package baseline
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/plangate/plangate/internal/gate"
 )
 
@@ -28,70 +25,8 @@ type File struct {
 	// Settings are the planner settings in effect while recording, as
 	// EXPLAIN (SETTINGS) reports them.
 	Settings map[string]string `json:"settings,omitempty"`
-	// Queries are the recorded queries, sorted by name when written.
-	Queries []Query `json:"queries"`
-}
-
-// Query is one recorded query.
-type Query struct {
-	// Name identifies the query across edits of its text.
-	Name string `json:"name"`
-	// Fingerprint identifies the query's normalized text.
-	Fingerprint string `json:"fingerprint,omitempty"`
-	// SQL is the normalized statement text, for reviewers.
-	SQL string `json:"sql,omitempty"`
-	// Kind is the statement kind (select, insert, update, delete, merge,
-	// utility).
-	Kind string `json:"kind,omitempty"`
-	// Structure is the statement's structural key, Relation the relation
-	// it is about and Role its role: what pairs it with its edited self
-	// when its name changes.
-	Structure string `json:"structure,omitempty"`
-	Relation  string `json:"relation,omitempty"`
-	Role      string `json:"role,omitempty"`
-	// Generic marks the generic-plan variant of a parameterized statement.
-	Generic bool `json:"generic,omitempty"`
-	// Calls is how many times the statement ran in the captured workload
-	// and Groups how many times per group; the workload's totals are
-	// summed from them.
-	Calls  int            `json:"calls,omitempty"`
-	Groups map[string]int `json:"groups,omitempty"`
-	// Metrics maps metric names to values; timings are never stored.
-	Metrics map[string]float64 `json:"metrics,omitempty"`
-	// Plan is the normalized plan shape, one line per node.
-	Plan []string `json:"plan,omitempty"`
-	// Spills describes the plan nodes that spilled to disk.
-	Spills []string `json:"spills,omitempty"`
-	// Nodes holds one record per plan node, Nodes[i] describing the node of
-	// Plan[i] (see Node). Optional: baselines recorded before node records
-	// were kept have none.
-	Nodes []Node `json:"nodes,omitempty"`
-	// Error is set when the query could not be measured while recording.
-	Error string `json:"error,omitempty"`
-}
-
-// GateQueries returns the file's queries as the gate compares them.
-func (f *File) GateQueries() []gate.Query {
-	out := make([]gate.Query, 0, len(f.Queries))
-	for _, q := range f.Queries {
-		out = append(out, gate.Query{
-			Name:    q.Name,
-			Kind:    q.Kind,
-			Metrics: maps.Clone(q.Metrics),
-			Plan:    slices.Clone(q.Plan),
-			Spills:  slices.Clone(q.Spills),
-			Nodes:   gateNodes(q.Nodes, q.Plan),
-			Error:   q.Error,
-
-			Fingerprint: q.Fingerprint,
-			SQL:         q.SQL,
-			Structure:   q.Structure,
-			Relation:    q.Relation,
-			Role:        q.Role,
-			Generic:     q.Generic,
-			Calls:       q.Calls,
-			Groups:      maps.Clone(q.Groups),
-		})
-	}
-	return out
+	// Queries are the recorded queries, sorted by name when written. The
+	// file stores the gate's model of a query as it is: timings, the
+	// node records' times and the run-only Explicit are left out.
+	Queries []gate.Query `json:"queries"`
 }

@@ -14,7 +14,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -25,7 +27,7 @@ const writeEnv = "PLANGATE_TEST_WRITE_BASELINE"
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(writeEnv); path != "" {
-		if err := Write(path, &File{Queries: []Query{{Name: "replacement"}}}); err != nil {
+		if err := Write(path, &File{Queries: []gate.Query{{Name: "replacement"}}}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -41,7 +43,7 @@ func recorded() *File {
 		FormatVersion: FormatVersion,
 		Postgres:      "15.8",
 		Settings:      map[string]string{"work_mem": "4MB", "random_page_cost": "1.1", "enable_seqscan": "on"},
-		Queries: []Query{
+		Queries: []gate.Query{
 			{
 				Name:        "resources_count",
 				Fingerprint: "a0b1c2d3e4f5a6b7",
@@ -63,13 +65,13 @@ func recorded() *File {
 					"    Seq Scan on resources (Filter: created_at > $1)",
 				},
 				Spills: []string{"HashAggregate spilled 184 MB to disk in 5 batches"},
-				Nodes: []Node{
+				Nodes: []plan.NodeStat{
 					{Name: "Aggregate", Type: "Aggregate", Cost: 45012.337999999996, PlanRows: 1, ActualRows: 1, Loops: 1,
 						SharedBlocks: 20834, TimeMS: 812.2},
-					{Name: "HashAggregate", Type: "Aggregate", Cost: 44000.5, PlanRows: 200, ActualRows: 120000, Loops: 1,
+					{Name: "HashAggregate", Type: "Aggregate", Depth: 1, Cost: 44000.5, PlanRows: 200, ActualRows: 120000, Loops: 1,
 						SharedBlocks: 20834, TempWrittenBytes: 192937984, HashBatches: 5,
 						Spill: "HashAggregate spilled 184 MB to disk in 5 batches", SpillBytes: 192937984, TimeMS: 790.1},
-					{Name: "Seq Scan on resources", Type: "Seq Scan", Relation: "resources", Cost: 30000, PlanRows: 1e6,
+					{Name: "Seq Scan on resources", Type: "Seq Scan", Relation: "resources", Depth: 2, Cost: 30000, PlanRows: 1e6,
 						ActualRows: 999999.99999, Loops: 1, SharedBlocks: 20834, RowsRemovedByFilter: 1000, TimeMS: 120.7},
 				},
 			},
@@ -160,7 +162,7 @@ func TestWriteRead_RoundTrip(t *testing.T) {
 		FormatVersion: 1,
 		Postgres:      "15.8",
 		Settings:      map[string]string{"work_mem": "4MB", "random_page_cost": "1.1", "enable_seqscan": "on"},
-		Queries: []Query{
+		Queries: []gate.Query{
 			{Name: "broken_report", Kind: "select", SQL: "SELECT * FROM reports WHERE x < 1 & 2",
 				Error: "canceling statement due to statement timeout"},
 			{Name: "bulk_sync", Kind: "update", SQL: "UPDATE accounts SET synced_at = now() WHERE synced_at < $1",
@@ -196,41 +198,30 @@ func TestWriteRead_RoundTrip(t *testing.T) {
 	assertOnlyFile(t, filepath.Dir(path), "plangate.baseline.json")
 }
 
-func TestFile_GateQueries(t *testing.T) {
-	f := &File{Queries: []Query{{Name: "a", Kind: "select", Metrics: map[string]float64{"rows": 3},
-		Plan: []string{"Seq Scan on t"}, Spills: []string{"Sort spilled 9 MB"}, Error: "boom"}}}
-	got := f.GateQueries()
-	want := []gate.Query{{Name: "a", Kind: "select", Metrics: map[string]float64{"rows": 3},
-		Plan: []string{"Seq Scan on t"}, Spills: []string{"Sort spilled 9 MB"}, Error: "boom"}}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("GateQueries (-want +got):\n%s", diff)
-	}
-	got[0].Metrics["rows"] = 99
-	if f.Queries[0].Metrics["rows"] != 3 {
-		t.Errorf("GateQueries shares its metrics map with the file")
-	}
-}
-
-// TestFile_GateQueries_Nodes checks that node records reach the gate with
-// the depth and parent relationship of their plan lines.
-func TestFile_GateQueries_Nodes(t *testing.T) {
-	f := &File{Queries: []Query{{Name: "a",
+// TestParse_NodeDepthFromPlan checks that node records read back carry
+// the depth and parent relationship of their plan lines, and lose their
+// times.
+func TestParse_NodeDepthFromPlan(t *testing.T) {
+	f := &File{Queries: []gate.Query{{Name: "a",
 		Plan: []string{"Nested Loop", "  Outer: Seq Scan on orders o", "  Inner: Index Scan using users_pkey on users u [Index Cond: (id = o.user_id)]"},
-		Nodes: []Node{
+		Nodes: []plan.NodeStat{
 			{Name: "Nested Loop", Type: "Nested Loop", ActualRows: 10, Loops: 1},
-			{Name: "Seq Scan on orders o", Type: "Seq Scan", Relation: "orders", ActualRows: 10, Loops: 1},
+			{Name: "Seq Scan on orders o", Type: "Seq Scan", Relation: "orders", Depth: 1, Relationship: "Outer", ActualRows: 10, Loops: 1},
 			{Name: "Index Scan using users_pkey on users u", Type: "Index Scan", Relation: "users", Index: "users_pkey",
-				ActualRows: 1, Loops: 10, TimeMS: 0.5},
+				Depth: 1, Relationship: "Inner", ActualRows: 1, Loops: 10, TimeMS: 0.5},
 		}}}}
-	got := f.GateQueries()[0].Nodes
-	want := []gate.Node{
-		{Name: "Nested Loop", Type: "Nested Loop", ActualRows: 10, Loops: 1},
-		{Name: "Seq Scan on orders o", Type: "Seq Scan", Relation: "orders", Depth: 1, Relationship: "Outer", ActualRows: 10, Loops: 1},
-		{Name: "Index Scan using users_pkey on users u", Type: "Index Scan", Relation: "users", Index: "users_pkey",
-			Depth: 1, Relationship: "Inner", ActualRows: 1, Loops: 10, TimeMS: 0.5},
+	data, err := Marshal(f)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("GateQueries nodes (-want +got):\n%s", diff)
+	read, err := Parse("b.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(f.Queries[0].Nodes)
+	want[2].TimeMS = 0
+	if diff := cmp.Diff(want, read.Queries[0].Nodes); diff != "" {
+		t.Errorf("nodes read back (-want +got):\n%s", diff)
 	}
 }
 
@@ -261,7 +252,7 @@ func TestMarshal_NodesOnOneLine(t *testing.T) {
 }
 
 func TestMarshal_NodesNotLinedUp(t *testing.T) {
-	f := &File{Queries: []Query{{Name: "a", Plan: []string{"Result"}, Nodes: []Node{{Name: "Result"}, {Name: "Result"}}}}}
+	f := &File{Queries: []gate.Query{{Name: "a", Plan: []string{"Result"}, Nodes: []plan.NodeStat{{Name: "Result"}, {Name: "Result"}}}}}
 	_, err := Marshal(f)
 	if want := `baseline: query "a": 2 node records for 1 plan lines`; err == nil || err.Error() != want {
 		t.Errorf("Marshal: err = %v, want %q", err, want)
@@ -365,15 +356,15 @@ func TestWrite_KeepsPermissions(t *testing.T) {
 func TestMarshal_Errors(t *testing.T) {
 	tests := []struct {
 		name    string
-		queries []Query
+		queries []gate.Query
 		want    string
 	}{
-		{name: "no name", queries: []Query{{}}, want: "baseline: a query has no name"},
-		{name: "duplicate", queries: []Query{{Name: "a"}, {Name: "a"}},
+		{name: "no name", queries: []gate.Query{{}}, want: "baseline: a query has no name"},
+		{name: "duplicate", queries: []gate.Query{{Name: "a"}, {Name: "a"}},
 			want: `baseline: query "a": recorded twice; query names must be unique`},
-		{name: "unknown metric", queries: []Query{{Name: "a", Metrics: map[string]float64{"rowz": 1}}},
+		{name: "unknown metric", queries: []gate.Query{{Name: "a", Metrics: map[string]float64{"rowz": 1}}},
 			want: `baseline: query "a": unknown metric "rowz"`},
-		{name: "infinite", queries: []Query{{Name: "a", Metrics: map[string]float64{"max_row_misestimate": math.Inf(1)}}},
+		{name: "infinite", queries: []gate.Query{{Name: "a", Metrics: map[string]float64{"max_row_misestimate": math.Inf(1)}}},
 			want: `baseline: query "a": metric max_row_misestimate: +Inf is not a number that can be stored`},
 	}
 	for _, tt := range tests {
@@ -551,7 +542,7 @@ func TestParse_Minimal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(&File{FormatVersion: 1, Queries: []Query{}}, f); diff != "" {
+	if diff := cmp.Diff(&File{FormatVersion: 1, Queries: []gate.Query{}}, f); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
 	}
 }
@@ -562,7 +553,7 @@ func writer(t *testing.T, scratch string) func(path string) error {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		return func(path string) error {
-			return Write(path, &File{Queries: []Query{{Name: "replacement"}}})
+			return Write(path, &File{Queries: []gate.Query{{Name: "replacement"}}})
 		}
 	}
 	exe, err := os.Executable()

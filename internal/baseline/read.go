@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // Read reads and checks the baseline file at path. A missing file is a
@@ -77,6 +78,11 @@ func Parse(path string, data []byte) (*File, error) {
 		if len(q.Nodes) > 0 && len(q.Nodes) != len(q.Plan) {
 			return nil, &DecodeError{Path: path, Line: line,
 				Problem: fmt.Sprintf("query %q has %d node records for %d plan lines", q.Name, len(q.Nodes), len(q.Plan))}
+		}
+		// A node's depth and parent relationship are its plan line's.
+		for j := range q.Nodes {
+			q.Nodes[j].Depth = plan.ShapeDepth(q.Plan[j])
+			q.Nodes[j].Relationship = plan.ShapeRelationship(q.Plan[j])
 		}
 	}
 	return &f, nil
@@ -151,8 +157,8 @@ func fileShape(w *walker) *shape {
 		}
 		return fmt.Sprintf("unknown metric %q (known: %s)", key, strings.Join(gate.MetricNames(), ", "))
 	}}
-	node := structShape("a node", reflect.TypeFor[Node](), nil)
-	query := structShape("a query", reflect.TypeFor[Query](), map[string]*shape{"metrics": metrics, "nodes": {elem: node}})
+	node := structShape("a node", reflect.TypeFor[plan.NodeStat](), nil)
+	query := structShape("a query", reflect.TypeFor[gate.Query](), map[string]*shape{"metrics": metrics, "nodes": {elem: node}})
 	return structShape("the file", reflect.TypeFor[File](), map[string]*shape{
 		"queries": {elem: query, onElem: func(line int) {
 			w.queryLines = append(w.queryLines, line)

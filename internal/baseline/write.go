@@ -11,6 +11,7 @@ import (
 
 	"github.com/plangate/plangate/internal/atomicfile"
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // Marshal returns the bytes Write would write for f: queries sorted by name,
@@ -22,7 +23,7 @@ func Marshal(f *File) ([]byte, error) {
 		FormatVersion: FormatVersion,
 		Postgres:      f.Postgres,
 		Settings:      f.Settings,
-		Queries:       make([]Query, 0, len(f.Queries)),
+		Queries:       make([]gate.Query, 0, len(f.Queries)),
 	}
 	seen := make(map[string]bool, len(f.Queries))
 	for _, q := range f.Queries {
@@ -45,7 +46,7 @@ func Marshal(f *File) ([]byte, error) {
 		q.Nodes = nodes
 		out.Queries = append(out.Queries, q)
 	}
-	slices.SortFunc(out.Queries, func(a, b Query) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out.Queries, func(a, b gate.Query) int { return strings.Compare(a.Name, b.Name) })
 
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -145,4 +146,28 @@ func Write(path string, f *File) error {
 		return fmt.Errorf("baseline: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// storedNodes returns the node records as stored: numbers rounded to two
+// decimals, checked to be storable, and lined up with the plan.
+func storedNodes(nodes []plan.NodeStat, shape []string) ([]plan.NodeStat, error) {
+	if len(nodes) == 0 {
+		return nil, nil
+	}
+	if len(nodes) != len(shape) {
+		return nil, fmt.Errorf("%d node records for %d plan lines", len(nodes), len(shape))
+	}
+	out := make([]plan.NodeStat, len(nodes))
+	for i, n := range nodes {
+		for _, v := range []*float64{&n.Cost, &n.PlanRows, &n.ActualRows, &n.Loops, &n.SharedBlocks,
+			&n.TempWrittenBytes, &n.WALBytes, &n.RowsRemovedByFilter, &n.RowsRemovedByJoinFilter, &n.SpillBytes} {
+			if math.IsNaN(*v) || math.IsInf(*v, 0) {
+				return nil, fmt.Errorf("node %d: %v is not a number that can be stored", i+1, *v)
+			}
+			*v = round(*v)
+		}
+		n.TimeMS = 0
+		out[i] = n
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/plangate/plangate/internal/capture"
 	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/queryid"
+	"github.com/plangate/plangate/internal/run"
 )
 
 func newExplainCmd(s *streams) *cobra.Command {
@@ -45,11 +46,13 @@ the plan's shape. --format json prints the metrics and the raw plan.`,
 				st.Params = append(st.Params, v)
 			}
 			cfg.Replay.GenericPlans = false
-			runs, err := measure(cmd.Context(), cfg, s, []query{{name: st.Name, st: st, id: id, calls: 1}})
+			p := newProgress(s)
+			results, err := run.Measure(cmd.Context(), cfg, s.env(p), []run.Query{{Name: st.Name, Statement: st, ID: id, Calls: 1}})
+			p.done()
 			if err != nil {
 				return err
 			}
-			m := runs[0].measurements[0]
+			m := results[0].Measurements[0]
 			if cfg.Format == "json" {
 				return writeExplainJSON(s, m, cfg.KeepParams)
 			}
@@ -65,47 +68,47 @@ the plan's shape. --format json prints the metrics and the raw plan.`,
 	return cmd
 }
 
-func writeExplainText(s *streams, m measurement, keepParams bool) {
-	if m.err != nil {
-		fmt.Fprintf(s.out, "%s: %s\n\n", m.err.Kind, m.err.Message)
+func writeExplainText(s *streams, m run.Measurement, keepParams bool) {
+	if m.Err != nil {
+		fmt.Fprintf(s.out, "%s: %s\n\n", m.Err.Kind, m.Err.Message)
 	}
 	tw := tabwriter.NewWriter(s.out, 0, 0, 2, ' ', 0)
-	names := make([]string, 0, len(m.metrics))
-	for k := range m.metrics {
+	names := make([]string, 0, len(m.Metrics))
+	for k := range m.Metrics {
 		names = append(names, k)
 	}
 	gate.SortMetrics(names)
 	for _, k := range names {
-		fmt.Fprintf(tw, "%s\t%s\n", k, gate.FormatValue(k, m.metrics[k]))
+		fmt.Fprintf(tw, "%s\t%s\n", k, gate.FormatValue(k, m.Metrics[k]))
 	}
 	tw.Flush()
-	if len(m.spills) > 0 {
+	if len(m.Spills) > 0 {
 		fmt.Fprintln(s.out, "\nspilled to disk:")
-		for _, sp := range m.spills {
+		for _, sp := range m.Spills {
 			fmt.Fprintln(s.out, "  "+sp.Description)
 		}
 	}
-	if m.plan != nil {
+	if m.Plan != nil {
 		fmt.Fprintln(s.out, "\nplan:")
-		fmt.Fprintln(s.out, "  "+strings.Join(planLines(m.plan, keepParams), "\n  "))
+		fmt.Fprintln(s.out, "  "+strings.Join(run.PlanLines(m.Plan, keepParams), "\n  "))
 	}
 }
 
-func writeExplainJSON(s *streams, m measurement, keepParams bool) error {
+func writeExplainJSON(s *streams, m run.Measurement, keepParams bool) error {
 	out := struct {
 		Metrics map[string]float64 `json:"metrics"`
 		Spills  []string           `json:"spills"`
 		Plan    []string           `json:"plan"`
 		Error   string             `json:"error,omitempty"`
-	}{Metrics: m.metrics, Spills: []string{}}
-	for _, sp := range m.spills {
+	}{Metrics: m.Metrics, Spills: []string{}}
+	for _, sp := range m.Spills {
 		out.Spills = append(out.Spills, sp.Description)
 	}
-	if m.plan != nil {
-		out.Plan = planLines(m.plan, keepParams)
+	if m.Plan != nil {
+		out.Plan = run.PlanLines(m.Plan, keepParams)
 	}
-	if m.err != nil {
-		out.Error = string(m.err.Kind) + ": " + m.err.Message
+	if m.Err != nil {
+		out.Error = string(m.Err.Kind) + ": " + m.Err.Message
 	}
 	enc := json.NewEncoder(s.out)
 	enc.SetIndent("", "  ")

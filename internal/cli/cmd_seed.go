@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/plangate/plangate/internal/run"
 )
 
 func newSeedCmd(s *streams) *cobra.Command {
@@ -33,14 +35,14 @@ example actions/cache keyed by the same key) between runs.`,
 			}
 			progress := newProgress(s)
 			defer progress.done()
-			sd, err := provision(cmd.Context(), cfg, s, progress)
+			sd, err := run.Provision(cmd.Context(), cfg, s.env(progress))
 			if err != nil {
 				return err
 			}
-			if err := sd.close(context.WithoutCancel(cmd.Context())); err != nil {
+			if err := sd.Close(context.WithoutCancel(cmd.Context())); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "key %s\npath %s\n", sd.cacheKey, sd.cachePath)
+			fmt.Fprintf(s.out, "key %s\npath %s\n", sd.CacheKey, sd.CachePath)
 			return nil
 		},
 	}

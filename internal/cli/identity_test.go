@@ -12,6 +12,7 @@ import (
 
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/run"
 )
 
 // edit is one statement as two releases of an application send it.
@@ -171,16 +172,16 @@ func gateQueriesOf(t *testing.T, path, content string) []gate.Query {
 	cfg := config.Defaults()
 	cfg.Queries = []string{path}
 	cfg.Replay.GenericPlans = false
-	queries, err := loadQueries(cfg)
+	queries, err := run.LoadQueries(cfg)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	r := &run{}
+	r := &run.Result{}
 	for _, q := range queries {
-		if q.explicit {
-			t.Errorf("%s: %q has an explicit name", path, q.name)
+		if q.Explicit {
+			t.Errorf("%s: %q has an explicit name", path, q.Name)
 		}
-		r.measurements = append(r.measurements, measurement{query: q})
+		r.Measurements = append(r.Measurements, run.Measurement{Query: q})
 	}
-	return currentQueries(r, cfg)
+	return run.Current(r, cfg)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/run"
 )
 
 // TestORMApp_ProxyAndLogAgree runs the example ORM application's own test
@@ -82,13 +83,13 @@ func identities(t *testing.T, path string) map[string]string {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.Queries = []string{path}
-	queries, err := loadQueries(cfg)
+	queries, err := run.LoadQueries(cfg)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
 	out := map[string]string{}
 	for _, q := range queries {
-		out[q.name] = q.id.Fingerprint
+		out[q.Name] = q.ID.Fingerprint
 	}
 	return out
 }

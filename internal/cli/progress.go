@@ -1,14 +1,16 @@
 package cli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/plangate/plangate/internal/run"
 )
 
 // progress shows what a long run is doing on one status line of a terminal,
-// and stays quiet when stderr is not a terminal (CI logs).
+// and stays quiet when stderr is not a terminal (CI logs). It is the
+// pipeline's run.Progress.
 type progress struct {
 	w       io.Writer
 	enabled bool
@@ -20,7 +22,13 @@ func newProgress(s *streams) *progress {
 	return &progress{w: s.err, enabled: s.errTTY, start: time.Now()}
 }
 
-func (p *progress) stage(format string, args ...any) {
+// env is the pipeline's view of the streams, reporting to p.
+func (s *streams) env(p *progress) run.Env {
+	return run.Env{Progress: p, Stderr: s.err, Terminal: s.errTTY}
+}
+
+// Stage replaces the status line.
+func (p *progress) Stage(format string, args ...any) {
 	if !p.enabled {
 		return
 	}
@@ -29,15 +37,15 @@ func (p *progress) stage(format string, args ...any) {
 	p.shown = true
 }
 
-// note prints a line that stays, on a terminal or not.
-func (p *progress) note(format string, args ...any) {
+// Note prints a line that stays, on a terminal or not.
+func (p *progress) Note(format string, args ...any) {
 	p.clear()
 	fmt.Fprintf(p.w, "plangate: "+format+"\n", args...)
 }
 
-// warn prints a warning line that stays.
-func (p *progress) warn(format string, args ...any) {
-	p.note("warning: "+format, args...)
+// Warn prints a warning line that stays.
+func (p *progress) Warn(format string, args ...any) {
+	p.Note("warning: "+format, args...)
 }
 
 func (p *progress) clear() {
@@ -47,21 +55,4 @@ func (p *progress) clear() {
 	}
 }
 
-// lines returns a writer whose lines become status lines.
-func (p *progress) lines() io.Writer {
-	if !p.enabled {
-		return nil
-	}
-	return lineWriter(func(line string) { p.stage("%s", line) })
-}
-
 func (p *progress) done() { p.clear() }
-
-type lineWriter func(string)
-
-func (f lineWriter) Write(b []byte) (int, error) {
-	for _, line := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
-		f(string(line))
-	}
-	return len(b), nil
-}

@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"github.com/plangate/plangate/internal/plan"
+
 	"fmt"
 	"slices"
 )
@@ -24,7 +26,7 @@ func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
 		if explained(prior, j.c.Nodes, i) {
 			continue
 		}
-		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
+		base := j.baselineMeasure(i, func(bn plan.NodeStat, _ []plan.NodeStat, _ int) float64 {
 			if bn.RowsRemovedByFilter*bn.Loops < r.MinRows {
 				return 0
 			}
@@ -43,14 +45,14 @@ func (j *nodeJudge) filters(r FilterRule, prior []Finding) []Finding {
 
 // filterRatio is the rows a node's filter removed for each row it returned
 // (at least one).
-func filterRatio(n Node) float64 {
+func filterRatio(n plan.NodeStat) float64 {
 	return n.RowsRemovedByFilter / max(n.ActualRows, 1)
 }
 
 // explained reports whether prior findings already explain the rows node i
 // discards: it is a lost index scan itself, or a partition under an Append
 // that lost its pruning.
-func explained(prior []Finding, nodes []Node, i int) bool {
+func explained(prior []Finding, nodes []plan.NodeStat, i int) bool {
 	return slices.ContainsFunc(prior, func(f Finding) bool {
 		switch f.Kind {
 		case FindingSeqScan:

@@ -1,6 +1,10 @@
 package gate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // misestimates finds nodes whose actual rows are off the planner's estimate
 // by more than the rule's factor. A misestimate carries up the tree (a join
@@ -17,7 +21,7 @@ func (j *nodeJudge) misestimates(r MisestimateRule) []Finding {
 		if f <= r.Factor || max(n.PlanRows, n.ActualRows) < r.MinRows {
 			continue
 		}
-		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
+		base := j.baselineMeasure(i, func(bn plan.NodeStat, _ []plan.NodeStat, _ int) float64 {
 			f, _ := bn.Misestimate()
 			return f
 		})
@@ -40,7 +44,7 @@ func (j *nodeJudge) misestimates(r MisestimateRule) []Finding {
 		}
 		n := nodes[i]
 		f, under := n.Misestimate()
-		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
+		base := j.baselineMeasure(i, func(bn plan.NodeStat, _ []plan.NodeStat, _ int) float64 {
 			f, _ := bn.Misestimate()
 			return f
 		})
@@ -61,7 +65,7 @@ func (j *nodeJudge) misestimates(r MisestimateRule) []Finding {
 }
 
 // isBelow reports whether node k is in the subtree under node i.
-func isBelow(nodes []Node, k, i int) bool {
+func isBelow(nodes []plan.NodeStat, k, i int) bool {
 	if k <= i {
 		return false
 	}

@@ -1,6 +1,10 @@
 package gate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // nestedLoops finds nested loops whose inner side runs at least the rule's
 // number of times.
@@ -15,7 +19,7 @@ func (j *nodeJudge) nestedLoops(r NestedLoopRule) []Finding {
 			continue
 		}
 		loops := j.c.Nodes[inner].Loops
-		base := j.baselineMeasure(i, func(bn Node, nodes []Node, k int) float64 {
+		base := j.baselineMeasure(i, func(bn plan.NodeStat, nodes []plan.NodeStat, k int) float64 {
 			if bn.Type != "Nested Loop" {
 				return 0
 			}
@@ -47,7 +51,7 @@ func (j *nodeJudge) nestedLoops(r NestedLoopRule) []Finding {
 }
 
 // innerChild returns the position of node i's inner child, or -1.
-func innerChild(nodes []Node, i int) int {
+func innerChild(nodes []plan.NodeStat, i int) int {
 	for _, c := range children(nodes, i) {
 		if nodes[c].Relationship == "Inner" {
 			return c

@@ -1,6 +1,10 @@
 package gate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // seqScans finds sequential scans of large tables that the baseline read
 // through an index. It needs the baseline's node records: without them it
@@ -18,7 +22,7 @@ func (j *nodeJudge) seqScans(r SeqScanRule) []Finding {
 		if read < r.MinRows {
 			continue
 		}
-		var index *Node
+		var index *plan.NodeStat
 		baseSeq := 0.0
 		for k, bn := range j.b.Nodes {
 			if bn.Relation != n.Relation {
@@ -51,13 +55,13 @@ func (j *nodeJudge) seqScans(r SeqScanRule) []Finding {
 
 // rowsRead is what a scan read over all loops: the rows it returned and the
 // rows its filter removed.
-func rowsRead(n Node) float64 {
+func rowsRead(n plan.NodeStat) float64 {
 	return (n.ActualRows + n.RowsRemovedByFilter) * n.Loops
 }
 
 // bitmapName names a Bitmap Heap Scan with the index its Bitmap Index Scan
 // child used, e.g. "Bitmap Heap Scan on orders via orders_user_id_idx".
-func bitmapName(nodes []Node, heap *Node) string {
+func bitmapName(nodes []plan.NodeStat, heap *plan.NodeStat) string {
 	for k := range nodes {
 		if &nodes[k] != heap {
 			continue

@@ -1,6 +1,10 @@
 package gate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // spills finds nodes that spilled to disk where the baseline's did not, or
 // whose spill more than doubled: hash joins split into batches
@@ -21,7 +25,7 @@ func (j *nodeJudge) spills(spill, hash SpillRule) []Finding {
 			continue
 		}
 		cur := max(n.SpillBytes, 1) // a spill of unknown size still spilled
-		base := j.baselineMeasure(i, func(bn Node, _ []Node, _ int) float64 {
+		base := j.baselineMeasure(i, func(bn plan.NodeStat, _ []plan.NodeStat, _ int) float64 {
 			if bn.Spill == "" {
 				return 0
 			}
@@ -47,7 +51,7 @@ func (j *nodeJudge) hashBatches(r SpillRule, i, batches int) (Finding, bool) {
 	}
 	n := j.c.Nodes[i]
 	cur := max(n.SpillBytes, 1)
-	base := j.baselineMeasure(i, func(bn Node, nodes []Node, k int) float64 {
+	base := j.baselineMeasure(i, func(bn plan.NodeStat, nodes []plan.NodeStat, k int) float64 {
 		if hashJoinBatches(nodes, k) <= 1 {
 			return 0
 		}
@@ -96,7 +100,7 @@ func spillSeverity(r SpillRule, bytes float64) string {
 
 // hashJoinBatches returns the batches of the Hash node under hash join i,
 // or 0 when i is not a hash join.
-func hashJoinBatches(nodes []Node, i int) int {
+func hashJoinBatches(nodes []plan.NodeStat, i int) int {
 	if nodes[i].Type != "Hash Join" {
 		return 0
 	}
@@ -108,7 +112,7 @@ func hashJoinBatches(nodes []Node, i int) int {
 	return 0
 }
 
-func spillAdvice(n Node) string {
+func spillAdvice(n plan.NodeStat) string {
 	switch n.Type {
 	case "Sort", "Incremental Sort":
 		return "sort fewer rows (filter first, or read them in order from an index) or raise work_mem for this query"

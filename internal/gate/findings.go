@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"github.com/plangate/plangate/internal/plan"
+
 	"math"
 	"slices"
 )
@@ -197,7 +199,7 @@ func nodeFindings(b, c *Query, rules FindingRules) []Finding {
 // the baseline's nodes of the same name; 0 when there is none. When the
 // baseline has no node records, a node on an unchanged shape line counts as
 // unchanged (+Inf: nothing to report).
-func (j *nodeJudge) baselineMeasure(i int, measure func(n Node, nodes []Node, k int) float64) float64 {
+func (j *nodeJudge) baselineMeasure(i int, measure func(n plan.NodeStat, nodes []plan.NodeStat, k int) float64) float64 {
 	if j.b == nil {
 		return 0
 	}

@@ -20,7 +20,7 @@ const fixtureDir = "../../fixtures/explain"
 
 // fixtureQuery measures a fixture the way plangate does, as query name of
 // the given kind: plan, metrics, shape, spills and node records.
-func fixtureQuery(t *testing.T, fixture, name, kind string) baseline.Query {
+func fixtureQuery(t *testing.T, fixture, name, kind string) gate.Query {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(fixtureDir, fixture+".json"))
 	if err != nil {
@@ -30,11 +30,7 @@ func fixtureQuery(t *testing.T, fixture, name, kind string) baseline.Query {
 	if err != nil {
 		t.Fatalf("%s: %v", fixture, err)
 	}
-	q := baseline.Query{Name: name, Kind: kind, Metrics: p.Metrics(0), Plan: p.Shape(), Nodes: baseline.NodesFrom(p.NodeStats(0))}
-	for _, s := range p.Spills(0) {
-		q.Spills = append(q.Spills, s.Description)
-	}
-	return q
+	return gate.Measured(gate.Query{Name: name, Kind: kind}, p, 0)
 }
 
 // comparePlans compares fixture current with fixture base (none when empty)
@@ -44,7 +40,7 @@ func comparePlans(t *testing.T, base, current, kind string, rules gate.Rules) ga
 	t.Helper()
 	var baseQueries []gate.Query
 	if base != "" {
-		data, err := baseline.Marshal(&baseline.File{Queries: []baseline.Query{fixtureQuery(t, base, "q", kind)}})
+		data, err := baseline.Marshal(&baseline.File{Queries: []gate.Query{fixtureQuery(t, base, "q", kind)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,9 +48,9 @@ func comparePlans(t *testing.T, base, current, kind string, rules gate.Rules) ga
 		if err != nil {
 			t.Fatal(err)
 		}
-		baseQueries = f.GateQueries()
+		baseQueries = f.Queries
 	}
-	cur := (&baseline.File{Queries: []baseline.Query{fixtureQuery(t, current, "q", kind)}}).GateQueries()
+	cur := []gate.Query{fixtureQuery(t, current, "q", kind)}
 	rep := gate.Compare(baseQueries, cur, rules)
 	if len(rep.Queries) != 1 {
 		t.Fatalf("Compare returned %d results", len(rep.Queries))

@@ -2,7 +2,11 @@
 // query by query, whether the change regressed. It is pure: no I/O.
 package gate
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/plangate/plangate/internal/plan"
+)
 
 // ErrRegressed is returned (by the CLI) when at least one query regressed. It
 // is a result, not a failure: the caller prints the report and exits 1.
@@ -45,50 +49,53 @@ const (
 
 // Query is what the gate knows about one query on one side of the comparison.
 type Query struct {
-	// Name identifies the query across edits.
-	Name string
-	// Kind is the statement kind (select, insert, update, delete, merge,
-	// utility), used to word findings; empty when unknown.
-	Kind string
-	// Metrics maps metric names (total_cost, temp_written_bytes, ...) to values.
-	Metrics map[string]float64
-	// Plan is the normalized plan shape, one line per node, used for diffs.
-	Plan []string
-	// Spills describes the plan nodes that spilled to disk, e.g.
-	// "HashAggregate spilled 184 MB in 5 batches".
-	Spills []string
-	// Nodes holds one record per plan node, Nodes[i] describing the node of
-	// Plan[i]; nil when unknown (a baseline recorded before node records
-	// were kept), in which case named node findings are judged on the plan
-	// shape alone.
-	Nodes []Node
-	// Error is set when the query could not be measured (error, timeout,
-	// temp_file_limit); Metrics then hold what an estimate-only plan gave.
-	Error string
-
+	// Name identifies the query across edits of its text.
+	Name string `json:"name"`
 	// Fingerprint is pg_query's fingerprint of the statement; empty when
 	// unknown.
-	Fingerprint string
-	// SQL is the normalized statement text; empty when unknown.
-	SQL string
+	Fingerprint string `json:"fingerprint,omitempty"`
+	// SQL is the normalized statement text, for reviewers; empty when
+	// unknown.
+	SQL string `json:"sql,omitempty"`
+	// Kind is the statement kind (select, insert, update, delete, merge,
+	// utility), used to word findings; empty when unknown.
+	Kind string `json:"kind,omitempty"`
 	// Structure is the statement's structural key (queryid.Structure.Key):
 	// equal for the statement before and after the edits ORMs make.
-	Structure string
+	Structure string `json:"structure,omitempty"`
 	// Relation is the relation the statement is about, and Role what it
 	// does with it (count, list, select; empty for writes): a query is
 	// only ever paired with one about the same relation in the same role.
-	Relation, Role string
+	Relation string `json:"relation,omitempty"`
+	Role     string `json:"role,omitempty"`
 	// Generic marks the generic-plan variant of a parameterized statement.
-	Generic bool
+	Generic bool `json:"generic,omitempty"`
 	// Explicit is set when the name was given (a file's stem, a comment,
-	// a capture's name) rather than derived from the structure.
-	Explicit bool
+	// a capture's name) rather than derived from the structure. It is
+	// known of the current run only.
+	Explicit bool `json:"-"`
 	// Calls is how many times the statement ran in the captured workload,
 	// Groups how many times per group (test, endpoint, job); zero Calls
 	// leaves the statement out of the workload totals (a generic-plan
 	// variant is not a statement the application sent).
-	Calls  int
-	Groups map[string]int
+	Calls  int            `json:"calls,omitempty"`
+	Groups map[string]int `json:"groups,omitempty"`
+	// Metrics maps metric names (total_cost, temp_written_bytes, ...) to
+	// values. Baselines leave timings out.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// Plan is the normalized plan shape, one line per node, used for diffs.
+	Plan []string `json:"plan,omitempty"`
+	// Spills describes the plan nodes that spilled to disk, e.g.
+	// "HashAggregate spilled 184 MB in 5 batches".
+	Spills []string `json:"spills,omitempty"`
+	// Nodes holds one record per plan node, Nodes[i] describing the node of
+	// Plan[i]; nil when unknown (a baseline recorded before node records
+	// were kept), in which case named node findings are judged on the plan
+	// shape alone.
+	Nodes []plan.NodeStat `json:"nodes,omitempty"`
+	// Error is set when the query could not be measured (error, timeout,
+	// temp_file_limit); Metrics then hold what an estimate-only plan gave.
+	Error string `json:"error,omitempty"`
 }
 
 // Finding is one reason a query's verdict is what it is: a metric past its
@@ -152,4 +159,21 @@ func (r Report) Counts() map[Status]int {
 		counts[q.Status]++
 	}
 	return counts
+}
+
+// Measured is q with what plan p measured: its metrics, plan shape, spills
+// and node records. blockSize is the server's block size in bytes (zero or
+// less means plan.DefaultBlockSize). A nil p leaves q as it is.
+func Measured(q Query, p *plan.Plan, blockSize int) Query {
+	if p == nil {
+		return q
+	}
+	q.Metrics = p.Metrics(blockSize)
+	q.Plan = p.Shape()
+	q.Nodes = p.NodeStats(blockSize)
+	q.Spills = nil
+	for _, sp := range p.Spills(blockSize) {
+		q.Spills = append(q.Spills, sp.Description)
+	}
+	return q
 }

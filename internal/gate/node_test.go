@@ -1,6 +1,8 @@
 package gate
 
 import (
+	"github.com/plangate/plangate/internal/plan"
+
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,10 +54,10 @@ func TestMatchNodes(t *testing.T) {
 }
 
 func TestDiverge(t *testing.T) {
-	withNodes := func(plan []string, names ...string) *Query {
-		q := &Query{Plan: plan}
+	withNodes := func(shape []string, names ...string) *Query {
+		q := &Query{Plan: shape}
 		for _, n := range names {
-			q.Nodes = append(q.Nodes, Node{Name: n})
+			q.Nodes = append(q.Nodes, plan.NodeStat{Name: n})
 		}
 		return q
 	}
@@ -104,44 +106,6 @@ func TestDiverge(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("Diverge = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestShapeName(t *testing.T) {
-	tests := map[string]string{
-		"Seq Scan on t": "Seq Scan on t",
-		"    Inner: Index Scan using p on u [Index Cond: (id = o.user_id)]": "Index Scan using p on u",
-		"  InitPlan 1 (returns $0): Result":                                 "Result",
-		"  CTE recent: Seq Scan on orders":                                  "Seq Scan on orders",
-		"HashAggregate [Group Key: kind]":                                   "HashAggregate",
-	}
-	for line, want := range tests {
-		if got := ShapeName(line); got != want {
-			t.Errorf("ShapeName(%q) = %q, want %q", line, got, want)
-		}
-	}
-}
-
-func TestNode_Misestimate(t *testing.T) {
-	tests := []struct {
-		name   string
-		n      Node
-		factor float64
-		under  bool
-	}{
-		{"under", Node{PlanRows: 1, ActualRows: 1000, Loops: 1}, 1000, true},
-		{"over", Node{PlanRows: 1000, ActualRows: 1, Loops: 1}, 1000, false},
-		{"over below a limit", Node{PlanRows: 1000, ActualRows: 1, Loops: 1, MayStopEarly: true}, 1, false},
-		{"never ran", Node{PlanRows: 1000}, 0, false},
-		{"zero rows clamp to one", Node{PlanRows: 0.4, ActualRows: 0, Loops: 3}, 1, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, under := tt.n.Misestimate()
-			if f != tt.factor || under != tt.under {
-				t.Errorf("Misestimate() = %v, %v; want %v, %v", f, under, tt.factor, tt.under)
 			}
 		})
 	}

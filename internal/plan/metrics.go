@@ -72,7 +72,7 @@ func (p *Plan) Metrics(blockSize int) Metrics {
 		return m
 	}
 	m[MetricRows] = rowsOf(root)
-	m[MetricMaxRowMisestimate] = maxMisestimate(root)
+	m[MetricMaxRowMisestimate] = maxMisestimate(p)
 	m[MetricExecutionMS] = p.ExecutionMS
 	m[MetricPlanningMS] = p.PlanningMS
 	if p.HasBuffers {
@@ -137,23 +137,12 @@ func sumExtra(n *Node, keys ...string) (sum float64, ok bool) {
 	return sum, ok
 }
 
-func maxMisestimate(root *Node) float64 {
+func maxMisestimate(p *Plan) float64 {
 	worst := 1.0
-	var visit func(n *Node, mayStopEarly bool)
-	visit = func(n *Node, mayStopEarly bool) {
-		if n.ActualLoops > 0 {
-			planned, actual := max(n.PlanRows, 1), max(n.ActualRows, 1)
-			if actual >= planned {
-				worst = max(worst, actual/planned)
-			} else if !mayStopEarly {
-				worst = max(worst, planned/actual)
-			}
-		}
-		for _, c := range n.Plans {
-			visit(c, childMayStopEarly(n, c, mayStopEarly))
-		}
+	for _, n := range p.NodeStats(0) {
+		f, _ := n.Misestimate()
+		worst = max(worst, f)
 	}
-	visit(root, false)
 	return worst
 }
 

@@ -128,3 +128,26 @@ func containsName(line, name string) bool {
 	}
 	return false
 }
+
+func TestNodeStat_Misestimate(t *testing.T) {
+	tests := []struct {
+		name   string
+		n      NodeStat
+		factor float64
+		under  bool
+	}{
+		{"under", NodeStat{PlanRows: 1, ActualRows: 1000, Loops: 1}, 1000, true},
+		{"over", NodeStat{PlanRows: 1000, ActualRows: 1, Loops: 1}, 1000, false},
+		{"over below a limit", NodeStat{PlanRows: 1000, ActualRows: 1, Loops: 1, MayStopEarly: true}, 1, false},
+		{"never ran", NodeStat{PlanRows: 1000}, 0, false},
+		{"zero rows clamp to one", NodeStat{PlanRows: 0.4, ActualRows: 0, Loops: 3}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, under := tt.n.Misestimate()
+			if f != tt.factor || under != tt.under {
+				t.Errorf("Misestimate() = %v, %v; want %v, %v", f, under, tt.factor, tt.under)
+			}
+		})
+	}
+}

@@ -187,3 +187,40 @@ func jsonText(v any) string {
 	}
 	return string(b)
 }
+
+// ShapeName reduces a shape line (see Shape) to the node's name: "  Inner: Index Scan
+// using users_pkey on users u [Index Cond: (id = o.user_id)]" becomes
+// "Index Scan using users_pkey on users u".
+func ShapeName(line string) string {
+	s := strings.TrimLeft(line, " ")
+	if rel, rest, found := strings.Cut(s, ": "); found && isRelationship(rel) {
+		s = rest
+	}
+	if i := strings.Index(s, " ["); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// ShapeDepth is the depth of a shape line: two spaces per level.
+func ShapeDepth(line string) int {
+	return (len(line) - len(strings.TrimLeft(line, " "))) / 2
+}
+
+// ShapeRelationship is the parent relationship a shape line starts with
+// (Outer, Inner, Member, InitPlan 1 (returns $0), CTE x, ...), or "".
+func ShapeRelationship(line string) string {
+	rel, _, found := strings.Cut(strings.TrimLeft(line, " "), ": ")
+	if found && isRelationship(rel) {
+		return rel
+	}
+	return ""
+}
+
+func isRelationship(s string) bool {
+	switch s {
+	case "Outer", "Inner", "Member", "Subquery", "InitPlan", "SubPlan":
+		return true
+	}
+	return strings.HasPrefix(s, "InitPlan ") || strings.HasPrefix(s, "SubPlan ") || strings.HasPrefix(s, "CTE ")
+}

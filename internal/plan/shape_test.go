@@ -133,3 +133,18 @@ func TestLabel(t *testing.T) {
 		})
 	}
 }
+
+func TestShapeName(t *testing.T) {
+	tests := map[string]string{
+		"Seq Scan on t": "Seq Scan on t",
+		"    Inner: Index Scan using p on u [Index Cond: (id = o.user_id)]": "Index Scan using p on u",
+		"  InitPlan 1 (returns $0): Result":                                 "Result",
+		"  CTE recent: Seq Scan on orders":                                  "Seq Scan on orders",
+		"HashAggregate [Group Key: kind]":                                   "HashAggregate",
+	}
+	for line, want := range tests {
+		if got := ShapeName(line); got != want {
+			t.Errorf("ShapeName(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

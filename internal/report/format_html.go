@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // The HTML report is one self-contained file: its CSS and its few lines of
@@ -259,8 +260,8 @@ func htmlPlanOf(title, side string, q *gate.Query, findings []gate.Finding, chan
 	for i, line := range q.Plan {
 		n := htmlNode{
 			Num:          i + 1,
-			Depth:        gate.ShapeDepth(line),
-			Relationship: gate.ShapeRelationship(line),
+			Depth:        plan.ShapeDepth(line),
+			Relationship: plan.ShapeRelationship(line),
 			Name:         gate.NodeName(q, i),
 			Detail:       shapeDetail(line),
 			Change:       change(i),
@@ -278,6 +279,7 @@ func htmlPlanOf(title, side string, q *gate.Query, findings []gate.Finding, chan
 		}
 		if nodes != nil {
 			nd := nodes[i]
+			n.Depth, n.Relationship = nd.Depth, nd.Relationship
 			n.Spill = nd.Spill
 			n.Bars = append(n.Bars, htmlBar{Label: "cost", Pct: share(nd.Cost, maxCost), Value: gate.FormatValue(gate.MetricTotalCost, nd.Cost)})
 			if p.HasTime {

@@ -19,7 +19,7 @@ import (
 const fixtureDir = "../../fixtures/explain"
 
 // fixtureQuery measures a fixture as plangate does, as query name.
-func fixtureQuery(t testing.TB, fixture, name, kind string) baseline.Query {
+func fixtureQuery(t testing.TB, fixture, name, kind string) gate.Query {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(fixtureDir, fixture+".json"))
 	if err != nil {
@@ -29,11 +29,7 @@ func fixtureQuery(t testing.TB, fixture, name, kind string) baseline.Query {
 	if err != nil {
 		t.Fatalf("%s: %v", fixture, err)
 	}
-	q := baseline.Query{Name: name, Kind: kind, Metrics: p.Metrics(0), Plan: p.Shape(), Nodes: baseline.NodesFrom(p.NodeStats(0))}
-	for _, s := range p.Spills(0) {
-		q.Spills = append(q.Spills, s.Description)
-	}
-	return q
+	return gate.Measured(gate.Query{Name: name, Kind: kind}, p, 0)
 }
 
 // findingsReport is gate.Compare's report on real plans: a baseline file of
@@ -66,7 +62,7 @@ func findingsReport(t testing.TB) gate.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return gate.Compare(stored.GateQueries(), cur.GateQueries(), gate.DefaultRules())
+	return gate.Compare(stored.Queries, cur.Queries, gate.DefaultRules())
 }
 
 // TestWrite_FindingsGolden renders the report on real plans in the formats

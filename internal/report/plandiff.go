@@ -8,6 +8,7 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 
 	"github.com/plangate/plangate/internal/gate"
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // PlanDiff compares two plan shapes line by line and returns the lines of a
@@ -107,7 +108,7 @@ func NodeDeltas(b, c *gate.Query) []string {
 
 // nodeTemp is what a node wrote to temporary files: its spill, or else its
 // own temp bytes.
-func nodeTemp(n gate.Node) float64 {
+func nodeTemp(n plan.NodeStat) float64 {
 	return max(n.SpillBytes, n.TempWrittenBytes)
 }
 

@@ -1,10 +1,9 @@
-package cli
+package run
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"sort"
 	"time"
@@ -21,7 +20,7 @@ import (
 // not known before a container runs; StartDocker checks the image's ID.
 func snapshotKey(cfg config.Config, key seed.CacheKey) (string, error) {
 	key.PostgresVersion = "image " + cfg.Postgres.Image
-	settings := serverSettings(cfg)
+	settings := ServerSettings(cfg)
 	names := make([]string, 0, len(settings))
 	for k := range settings {
 		names = append(names, k)
@@ -39,7 +38,7 @@ func snapshotKey(cfg config.Config, key seed.CacheKey) (string, error) {
 // database db, seeds it with seedFn and saves the snapshot for the next run.
 // A snapshot that cannot be saved is a warning on warn, not a failure: the
 // server is seeded all the same. restored tells which way it went.
-func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey, db string, p *progress, warn io.Writer,
+func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey, db string, env Env,
 	seedFn func(connString string) error) (srv pgserver.Server, restored bool, err error) {
 	hash, err := snapshotKey(cfg, key)
 	if err != nil {
@@ -51,10 +50,10 @@ func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey
 	if cfg.Path != "" {
 		scope = filepath.Join(cfg.Dir, filepath.Base(cfg.Path))
 	}
-	p.stage("starting Postgres (docker backend, seeded snapshot %s)", hash[:12])
+	env.progress().Stage("starting Postgres (docker backend, seeded snapshot %s)", hash[:12])
 	srv, err = pgserver.StartDocker(ctx,
 		pgserver.WithImage(cfg.Postgres.Image),
-		pgserver.WithDockerSettings(serverSettings(cfg)),
+		pgserver.WithDockerSettings(ServerSettings(cfg)),
 		pgserver.WithSnapshot(hash),
 		pgserver.WithSnapshotScope(scope))
 	if err != nil {
@@ -76,16 +75,16 @@ func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey
 		srv.Close(context.WithoutCancel(ctx))
 		return nil, false, err
 	}
-	p.stage("saving seeded snapshot %s", hash[:12])
+	env.progress().Stage("saving seeded snapshot %s", hash[:12])
 	start := time.Now()
 	if err := snap.SaveSnapshot(ctx, db); err != nil {
 		if ctx.Err() != nil {
 			srv.Close(context.WithoutCancel(ctx))
 			return nil, false, ctx.Err()
 		}
-		fmt.Fprintf(warn, "plangate: warning: seeded snapshot not saved, the next run seeds again: %v\n", err)
+		env.warn("seeded snapshot not saved, the next run seeds again: %v", err)
 	} else {
-		p.stage("saved seeded snapshot %s in %s", hash[:12], time.Since(start).Round(100*time.Millisecond))
+		env.progress().Stage("saved seeded snapshot %s in %s", hash[:12], time.Since(start).Round(100*time.Millisecond))
 	}
 	return srv, false, nil
 }

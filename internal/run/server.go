@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/plangate/plangate/internal/pgserver"
 )
 
-// serverSettings are the settings a server plangate starts runs with: the
+// ServerSettings are the settings a server plangate starts runs with: the
 // user's, plus the parallel-worker count the replay is pinned to.
-func serverSettings(cfg config.Config) pgserver.Settings {
+func ServerSettings(cfg config.Config) pgserver.Settings {
 	s := pgserver.Settings{}
 	for k, v := range cfg.Postgres.Settings {
 		s[k] = v
@@ -40,7 +40,7 @@ func startLocal(ctx context.Context, cfg config.Config, extra ...pgserver.LocalO
 		pgserver.WithBinDir(cfg.Postgres.BinDir),
 		pgserver.WithPort(cfg.Postgres.Port),
 		pgserver.WithRunAs(cfg.Postgres.RunAs),
-		pgserver.WithSettings(serverSettings(cfg))}, extra...)...)
+		pgserver.WithSettings(ServerSettings(cfg))}, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("backend local: %w", err)
 	}
@@ -50,7 +50,7 @@ func startLocal(ctx context.Context, cfg config.Config, extra ...pgserver.LocalO
 func startDocker(ctx context.Context, cfg config.Config) (pgserver.Server, error) {
 	srv, err := pgserver.StartDocker(ctx,
 		pgserver.WithImage(cfg.Postgres.Image),
-		pgserver.WithDockerSettings(serverSettings(cfg)))
+		pgserver.WithDockerSettings(ServerSettings(cfg)))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package cli
+package run
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/plangate/plangate/internal/config"
@@ -20,19 +21,20 @@ import (
 // server the user names gets a scratch database instead.
 const seededDB = "plangate"
 
-// seeded is a server with a seeded database, and how to let go of both.
-type seeded struct {
-	srv pgserver.Server
-	db  string
-	// close stops the server and removes what provisioning made.
-	close func(context.Context) error
-	// cacheKey and cachePath name the seeded-state cache entry, if any.
-	cacheKey, cachePath string
+// Seeded is a server with a seeded database, and how to let go of both.
+type Seeded struct {
+	Server pgserver.Server
+	// DB is the seeded database's name.
+	DB string
+	// Close stops the server and removes what provisioning made.
+	Close func(context.Context) error
+	// CacheKey and CachePath name the seeded-state cache entry, if any.
+	CacheKey, CachePath string
 }
 
-// provision starts the configured server and seeds a database on it, from
+// Provision starts the configured server and seeds a database on it, from
 // the seeded-state cache where the backend has one.
-func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) (*seeded, error) {
+func Provision(ctx context.Context, cfg config.Config, env Env) (*Seeded, error) {
 	var spec *seed.Spec
 	if cfg.Data != "" {
 		var err error
@@ -41,17 +43,17 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 		}
 	}
 	if cfg.Backend != "auto" {
-		return provisionOn(ctx, cfg, spec, s, p)
+		return provisionOn(ctx, cfg, spec, env)
 	}
 	// auto: a container when an engine answers; a local cluster when there
 	// is none, or when the image can be neither found nor pulled and
 	// PostgreSQL is installed here.
 	cfg.Backend = "local"
 	if !pgserver.DockerAvailable(ctx) {
-		return provisionOn(ctx, cfg, spec, s, p)
+		return provisionOn(ctx, cfg, spec, env)
 	}
 	cfg.Backend = "docker"
-	sd, err := provisionOn(ctx, cfg, spec, s, p)
+	sd, err := provisionOn(ctx, cfg, spec, env)
 	var unavailable *pgserver.ImageUnavailableError
 	if err == nil || !errors.As(err, &unavailable) {
 		return sd, err
@@ -59,50 +61,50 @@ func provision(ctx context.Context, cfg config.Config, s *streams, p *progress) 
 	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
 		return nil, err
 	}
-	p.note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
+	env.progress().Note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
 	cfg.Backend = "local"
-	return provisionOn(ctx, cfg, spec, s, p)
+	return provisionOn(ctx, cfg, spec, env)
 }
 
 // provisionOn provisions on the backend cfg names (docker, local or dsn),
 // from its seeded-state cache where it has one.
-func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, s *streams, p *progress) (*seeded, error) {
+func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, env Env) (*Seeded, error) {
 	if cfg.Backend == "docker" && !cfg.Cache.Disabled {
-		return provisionSnapshot(ctx, cfg, spec, s, p)
+		return provisionSnapshot(ctx, cfg, spec, env)
 	}
 	if cfg.Backend == "local" && !cfg.Cache.Disabled {
-		cache, err := openCache(cfg, p)
+		cache, err := openCache(cfg, env)
 		if err != nil {
 			return nil, err
 		}
 		if cache != nil {
-			return provisionCached(ctx, cfg, spec, cache, s, p)
+			return provisionCached(ctx, cfg, spec, cache, env)
 		}
 	}
-	p.stage("starting Postgres (%s backend)", cfg.Backend)
+	env.progress().Stage("starting Postgres (%s backend)", cfg.Backend)
 	srv, err := startServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	db := pgserver.ScratchName("plangate")
-	out := &seeded{srv: srv, db: db, close: func(ctx context.Context) error {
+	out := &Seeded{Server: srv, DB: db, Close: func(ctx context.Context) error {
 		return errors.Join(pgserver.DropDatabase(ctx, srv, db), srv.Close(ctx))
 	}}
 	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
-		return nil, failure(fmt.Errorf("scratch database: %w", err), out.close(context.WithoutCancel(ctx)))
+		return nil, failure(fmt.Errorf("scratch database: %w", err), out.Close(context.WithoutCancel(ctx)))
 	}
-	if err := seedDatabase(ctx, cfg, spec, srv.ConnString(db), s, p); err != nil {
-		return nil, failure(err, out.close(context.WithoutCancel(ctx)))
+	if err := seedDatabase(ctx, cfg, spec, srv.ConnString(db), env); err != nil {
+		return nil, failure(err, out.Close(context.WithoutCancel(ctx)))
 	}
 	return out, nil
 }
 
 // seedDatabase applies the schema and seed files, generates the data
 // spec's rows and applies production statistics, in that order.
-func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connString string, s *streams, p *progress) error {
-	p.stage("seeding")
+func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connString string, env Env) error {
+	env.progress().Stage("seeding")
 	start := time.Now()
-	applyOpts := []seed.Option{seed.WithProgress(p.lines())}
+	applyOpts := []seed.Option{seed.WithProgress(env.lines())}
 	if cfg.DeferIndexes {
 		applyOpts = append(applyOpts, seed.WithDeferredIndexes())
 	}
@@ -110,7 +112,7 @@ func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connS
 		return err
 	}
 	if spec != nil {
-		opts := []seed.GenOption{seed.WithScale(cfg.Scale), seed.WithProgressTo(s.err, s.errTTY)}
+		opts := []seed.GenOption{seed.WithScale(cfg.Scale), seed.WithProgressTo(env.stderr(), env.Terminal)}
 		if cfg.DataSeed != 0 {
 			opts = append(opts, seed.WithSeed(cfg.DataSeed))
 		}
@@ -128,10 +130,10 @@ func seedDatabase(ctx context.Context, cfg config.Config, spec *seed.Spec, connS
 			return err
 		}
 		for _, w := range warnings {
-			p.warn("stats: %s", w.Message)
+			env.progress().Warn("stats: %s", w.Message)
 		}
 	}
-	p.stage("seeded in %s", time.Since(start).Round(100*time.Millisecond))
+	env.progress().Stage("seeded in %s", time.Since(start).Round(100*time.Millisecond))
 	return nil
 }
 
@@ -152,7 +154,7 @@ func failure(err, closeErr error) error {
 
 // openCache opens the seeded-state cache, or returns nil when there is no
 // place for one (no home directory, as in some CI sandboxes).
-func openCache(cfg config.Config, p *progress) (*seed.Cache, error) {
+func openCache(cfg config.Config, env Env) (*seed.Cache, error) {
 	dir := cfg.Cache.Dir
 	if dir == "" {
 		dir = os.Getenv("PLANGATE_CACHE_DIR")
@@ -175,12 +177,12 @@ func openCache(cfg config.Config, p *progress) (*seed.Cache, error) {
 	if !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
 		return nil, fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
 	}
-	return seed.NewCache(dir, seed.WithCacheWarnings(lineWriter(func(line string) { p.warn("%s", line) })))
+	return seed.NewCache(dir, seed.WithCacheWarnings(LineWriter(func(line string) { env.progress().Warn("%s", line) })))
 }
 
 // provisionCached starts a local cluster on a copy of the cached seeded
 // state, building it first on a miss.
-func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, cache *seed.Cache, s *streams, p *progress) (*seeded, error) {
+func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, cache *seed.Cache, env Env) (*Seeded, error) {
 	bin, err := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
 	if err != nil {
 		return nil, fmt.Errorf("backend local: %w", err)
@@ -194,7 +196,7 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 	if err != nil {
 		return nil, err
 	}
-	p.stage("seeded state %s", hash)
+	env.progress().Stage("seeded state %s", hash)
 	build := func(dataDir string) error {
 		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dataDir))
 		if err != nil {
@@ -202,7 +204,7 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 		}
 		err = pgserver.CreateDatabase(ctx, srv, seededDB, "")
 		if err == nil {
-			err = seedDatabase(ctx, cfg, spec, srv.ConnString(seededDB), s, p)
+			err = seedDatabase(ctx, cfg, spec, srv.ConnString(seededDB), env)
 		}
 		return failure(err, srv.Close(context.WithoutCancel(ctx)))
 	}
@@ -225,7 +227,7 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 			}
 			// The entry passed the cache's checks, yet no server with the
 			// seeded database runs on it: it is corrupt all the same.
-			p.warn("seeded state %s is corrupt (%s): removed, seeding it again", hash, oneLine(err.Error()))
+			env.progress().Warn("seeded state %s is corrupt (%s): removed, seeding it again", hash, strings.Join(strings.Fields(err.Error()), " "))
 			if err := cache.Discard(ctx, hash); err != nil {
 				return nil, err
 			}
@@ -236,9 +238,9 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 		if hit {
 			how = "reused"
 		}
-		p.note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
-		return &seeded{srv: srv, db: seededDB, cacheKey: hash, cachePath: cache.EntryPath(hash),
-			close: func(ctx context.Context) error {
+		env.progress().Note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
+		return &Seeded{Server: srv, DB: seededDB, CacheKey: hash, CachePath: cache.EntryPath(hash),
+			Close: func(ctx context.Context) error {
 				return errors.Join(srv.Close(ctx), leftover.Remove(dir))
 			}}, nil
 	}
@@ -262,21 +264,21 @@ func fileDigest(path string) string {
 
 // provisionSnapshot starts a container from the seeded snapshot of the
 // configuration's state, seeding and saving one when there is none.
-func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, s *streams, p *progress) (*seeded, error) {
+func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, env Env) (*Seeded, error) {
 	key := seed.CacheKey{SchemaFiles: cfg.Schema, SeedFiles: cfg.Seed, Spec: spec, Scale: cfg.Scale,
 		Seed: cfg.DataSeed, Extra: []string{"stats:" + fileDigest(cfg.Stats)}}
 	if spec != nil && key.Seed == 0 {
 		key.Seed = spec.Seed
 	}
-	p.stage("starting Postgres (docker backend)")
-	srv, restored, err := startSeededDocker(ctx, cfg, key, seededDB, p, s.err, func(conn string) error {
-		return seedDatabase(ctx, cfg, spec, conn, s, p)
+	env.progress().Stage("starting Postgres (docker backend)")
+	srv, restored, err := startSeededDocker(ctx, cfg, key, seededDB, env, func(conn string) error {
+		return seedDatabase(ctx, cfg, spec, conn, env)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if restored {
-		p.note("seeded snapshot reused: %s", srv.Describe())
+		env.progress().Note("seeded snapshot reused: %s", srv.Describe())
 	}
-	return &seeded{srv: srv, db: seededDB, close: srv.Close}, nil
+	return &Seeded{Server: srv, DB: seededDB, Close: srv.Close}, nil
 }
