@@ -142,7 +142,7 @@ change the check's outcome.`,
 			if err != nil {
 				return fmt.Errorf("comment: %w", err)
 			}
-			body := github.Fit(p.markdown, github.CommentBudget(), p.report, commentNote(files))
+			body := report.Fit(p.markdown, github.CommentBudget(), p.report, commentNote(files))
 			c, did, err := client.UpsertComment(cmd.Context(), r, pr, report.Marker, body)
 			if err != nil {
 				return fmt.Errorf("comment: %s#%d: %w", r, pr, err)

@@ -66,7 +66,7 @@ exit status of plangate check is the verdict.`,
 			if err := logTextReport(s, *p.report, p.meta); err != nil {
 				return err
 			}
-			for _, a := range github.Annotations(*p.report, maxAnnotations) {
+			for _, a := range report.Annotations(*p.report, maxAnnotations) {
 				fmt.Fprintln(s.out, a.String())
 			}
 
@@ -98,7 +98,7 @@ exit status of plangate check is the verdict.`,
 	}
 	files.register(cmd)
 	cmd.Flags().StringVar(&reportPath, "report-path", "", "where the full report is, for the step output and a digest's pointer (default the --markdown or --json file)")
-	cmd.Flags().IntVar(&maxAnnotations, "max-annotations", github.MaxAnnotations, "most annotations of each level (error, warning)")
+	cmd.Flags().IntVar(&maxAnnotations, "max-annotations", report.MaxAnnotations, "most annotations of each level (error, warning)")
 	return cmd
 }
 
@@ -111,7 +111,7 @@ func writeSummary(s *streams, path string, p published, reportPath string) error
 	}
 	budget := github.StepSummaryBudget(used)
 	note := fmt.Sprintf("This report is longer than a job summary can be (1 MiB): this digest lists the failing queries only. The full report is in `%s`.", reportPath)
-	md := github.Fit(p.markdown, budget, p.report, note)
+	md := report.Fit(p.markdown, budget, p.report, note)
 	if md == "" {
 		fmt.Fprintln(s.err, "plangate: gha-report: warning: the job summary of this step is full: the report is not in it")
 		return nil

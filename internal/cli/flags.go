@@ -33,7 +33,7 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.seed, "seed", nil, "seed SQL file or directory, applied after the schema (repeatable)")
 	fs.StringArrayVar(&f.queries, "queries", nil, "query source: directory of .sql files, .sql file, capture .jsonl or Postgres log (repeatable)")
 	fs.StringVar(&f.baseline, "baseline", "", "baseline file (default plangate.baseline.json)")
-	fs.StringVar(&f.format, "format", "", "report format: text, markdown, json, junit, sarif or html (default text)")
+	fs.StringVar(&f.format, "format", "", "report format: text, markdown, json, junit, sarif, html or github (workflow commands) (default text)")
 	fs.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
 	fs.StringVar(&f.backend, "backend", "", "where Postgres runs: auto, docker, local or dsn (default auto)")
 	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")

@@ -57,7 +57,7 @@ func TestFit(t *testing.T) {
 	tests := []struct {
 		name       string
 		report     gate.Report
-		budget     github.Budget
+		budget     report.Budget
 		withReport bool
 		// wantFull: the markdown fits as it is.
 		wantFull bool
@@ -81,7 +81,7 @@ func TestFit(t *testing.T) {
 			if tt.withReport {
 				r = &tt.report
 			}
-			got := github.Fit(md, tt.budget, r, note)
+			got := report.Fit(md, tt.budget, r, note)
 			if n := tt.budget.Length(got); n > tt.budget.Max {
 				t.Fatalf("Fit returned %d, over the budget of %d", n, tt.budget.Max)
 			}
@@ -135,7 +135,7 @@ func TestFit_GitHubAcceptsTheDigest(t *testing.T) {
 		t.Fatalf("the report is only %d long: make it bigger", github.CommentLength(md))
 	}
 	srv := githubtest.NewServer(t, githubtest.Config{Token: token})
-	body := github.Fit(md, github.CommentBudget(), &r, "The full report is in the job summary.")
+	body := report.Fit(md, github.CommentBudget(), &r, "The full report is in the job summary.")
 	if _, _, err := newClient(t, srv).UpsertComment(context.Background(), repo, 1, report.Marker, body); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestFit_TrimsLongFindings(t *testing.T) {
 	r := bigReport(1)
 	r.Queries[0].Findings[0].Message = strings.Repeat("spilled ", 20000)
 	md := markdownOf(t, r)
-	got := github.Fit(md, github.CommentBudget(), &r, "note")
+	got := report.Fit(md, github.CommentBudget(), &r, "note")
 	if github.CommentLength(got) > github.MaxCommentLength || !strings.Contains(got, "spilled spilled") || !strings.Contains(got, "…") {
 		t.Errorf("a finding too long for a comment is not trimmed (%d characters)", github.CommentLength(got))
 	}

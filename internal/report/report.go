@@ -47,6 +47,7 @@ var writers = map[string]writer{
 	"junit":    writeJUnit,
 	"sarif":    writeSARIF,
 	"html":     writeHTML,
+	"github":   writeGitHub,
 }
 
 // Formats returns the names of the formats Write knows, sorted.

@@ -247,7 +247,7 @@ func TestWrite_JSONContract(t *testing.T) {
 func TestWrite_UnknownFormat(t *testing.T) {
 	var buf bytes.Buffer
 	err := Write(&buf, "xml", mixedReport(), Meta{})
-	want := `report: unknown format "xml" (known: html, json, junit, markdown, sarif, text)`
+	want := `report: unknown format "xml" (known: github, html, json, junit, markdown, sarif, text)`
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v, want %q", err, want)
 	}

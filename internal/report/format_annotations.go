@@ -1,8 +1,10 @@
-package github
+package report
 
 import (
+	"bufio"
 	"cmp"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,4 +208,15 @@ func worsening(res gate.Result) worse {
 		}
 	}
 	return w
+}
+
+// writeGitHub renders the report as GitHub Actions workflow commands, one
+// annotation a line (see Annotations): a step that runs plangate check
+// with --format github annotates its run without a JSON report between.
+func writeGitHub(w io.Writer, r gate.Report, _ Meta, _ options) error {
+	bw := bufio.NewWriter(w)
+	for _, a := range Annotations(r, 0) {
+		fmt.Fprintln(bw, a.String())
+	}
+	return bw.Flush()
 }
