@@ -149,14 +149,10 @@ type Threshold struct {
 // apply to it (see docs/findings.md).
 type Finding struct {
 	// Severity is fail, warn, info or off.
-	Severity string    `yaml:"severity"`
-	MinRows  *Quantity `yaml:"min_rows"`
-	MinBytes *Quantity `yaml:"min_bytes"`
-	MinLoops *Quantity `yaml:"min_loops"`
-	Factor   *Quantity `yaml:"factor"`
-	Ratio    *Quantity `yaml:"ratio"`
-	Rows     *Quantity `yaml:"rows"`
-	WALBytes *Quantity `yaml:"wal_bytes"`
+	Severity string `yaml:"severity"`
+	// Options are the finding's thresholds by key (min_rows, min_bytes,
+	// factor, ...); which ones a finding takes is the gate's to say.
+	Options map[string]Quantity `yaml:",inline"`
 }
 
 // Match pins or forbids pairings of queries by name: a current query whose

@@ -5,6 +5,25 @@ import (
 	"strings"
 )
 
+// BulkWriteRule configures bulk_write: one INSERT, UPDATE, DELETE or MERGE
+// touching more than Rows rows, or one statement of any kind writing more
+// than WALBytes of WAL, where the baseline stayed within the budget. Zero
+// turns a budget off.
+type BulkWriteRule struct {
+	Severity string
+	Rows     float64
+	WALBytes float64
+}
+
+func defaultBulkWriteRule() BulkWriteRule {
+	// The budgets the rows and wal_bytes rules hold new statements to.
+	return BulkWriteRule{Severity: SeverityFail, Rows: 50000, WALBytes: 64 * mib}
+}
+
+func (r *BulkWriteRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"rows": &r.Rows, "wal_bytes": &r.WALBytes}
+}
+
 // bulkWrites finds a statement that touches more rows (INSERT, UPDATE,
 // DELETE, MERGE) or writes more WAL (any statement) than the rule's
 // budgets, where the baseline stayed within them. These budgets hold for

@@ -7,6 +7,25 @@ import (
 	"slices"
 )
 
+// FilterRule configures filter: a scan whose filter removes more than Ratio
+// rows for each row it returns, and at least MinRows rows over all loops.
+// A ratio already past Ratio in the baseline is reported again when it grew
+// tenfold.
+type FilterRule struct {
+	Severity string
+	Ratio    float64
+	MinRows  float64
+}
+
+func defaultFilterRule() FilterRule {
+	// A scan that throws away 100 rows per row returned wants an index.
+	return FilterRule{Severity: SeverityWarn, Ratio: 100, MinRows: 10000}
+}
+
+func (r *FilterRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"ratio": &r.Ratio, "min_rows": &r.MinRows}
+}
+
 // filters finds scans whose filter discards far more rows than they
 // return. A scan that prior findings already explain is left out: a lost
 // index scan, or a partition scanned because pruning was lost.

@@ -6,6 +6,26 @@ import (
 	"github.com/plangate/plangate/internal/plan"
 )
 
+// MisestimateRule configures misestimate: a node whose actual rows are off
+// the estimate by more than Factor (both clamped to at least 1), where the
+// larger of the two is at least MinRows. A misestimate already in the
+// baseline is reported again when its factor grew tenfold.
+type MisestimateRule struct {
+	Severity string
+	Factor   float64
+	MinRows  float64
+}
+
+func defaultMisestimateRule() MisestimateRule {
+	// The max_row_misestimate rule fails past 100x; this points at the
+	// node. Under 1000 rows a wrong estimate rarely changes a plan.
+	return MisestimateRule{Severity: SeverityWarn, Factor: 100, MinRows: 1000}
+}
+
+func (r *MisestimateRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"factor": &r.Factor, "min_rows": &r.MinRows}
+}
+
 // misestimates finds nodes whose actual rows are off the planner's estimate
 // by more than the rule's factor. A misestimate carries up the tree (a join
 // over a misestimated scan is misestimated too), so only the lowest such

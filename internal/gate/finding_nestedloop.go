@@ -6,6 +6,23 @@ import (
 	"github.com/plangate/plangate/internal/plan"
 )
 
+// NestedLoopRule configures nested_loop: a Nested Loop whose inner side runs
+// at least MinLoops times. A loop count already past MinLoops in the
+// baseline is reported again when it grew tenfold.
+type NestedLoopRule struct {
+	Severity string
+	MinLoops float64
+}
+
+func defaultNestedLoopRule() NestedLoopRule {
+	// Ten thousand index lookups are about 40000 buffer visits.
+	return NestedLoopRule{Severity: SeverityWarn, MinLoops: 10000}
+}
+
+func (r *NestedLoopRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"min_loops": &r.MinLoops}
+}
+
 // nestedLoops finds nested loops whose inner side runs at least the rule's
 // number of times.
 func (j *nodeJudge) nestedLoops(r NestedLoopRule) []Finding {

@@ -6,6 +6,21 @@ import (
 	"strings"
 )
 
+// PartitionPruningRule configures partition_pruning: an Append or
+// MergeAppend that scans more of its partitions than the baseline scanned
+// of the same ones.
+type PartitionPruningRule struct {
+	Severity string
+}
+
+func defaultPartitionPruningRule() PartitionPruningRule {
+	return PartitionPruningRule{Severity: SeverityFail}
+}
+
+func (r *PartitionPruningRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, nil
+}
+
 // partitionPruning finds Append and MergeAppend nodes that scan more of
 // their partitions than the baseline scanned of the same tables: the
 // planner, or the executor at startup, no longer prunes them. It needs the

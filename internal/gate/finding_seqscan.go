@@ -6,6 +6,25 @@ import (
 	"github.com/plangate/plangate/internal/plan"
 )
 
+// SeqScanRule configures seq_scan: a Seq Scan reading at least MinRows rows
+// (returned plus removed by its filter, over all loops) of a table that the
+// baseline read only through an index.
+type SeqScanRule struct {
+	Severity string
+	// MinRows is the smallest table, in rows read, worth an index.
+	MinRows float64
+}
+
+func defaultSeqScanRule() SeqScanRule {
+	// 10000 rows is about 100 pages of a narrow table: below that a
+	// sequential scan costs about what an index scan does.
+	return SeqScanRule{Severity: SeverityFail, MinRows: 10000}
+}
+
+func (r *SeqScanRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"min_rows": &r.MinRows}
+}
+
 // seqScans finds sequential scans of large tables that the baseline read
 // through an index. It needs the baseline's node records: without them it
 // cannot tell how the baseline read the table.

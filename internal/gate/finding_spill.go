@@ -6,6 +6,25 @@ import (
 	"github.com/plangate/plangate/internal/plan"
 )
 
+// SpillRule configures spill and hash_batches: a node that spilled at least
+// MinBytes has Severity; a smaller spill warns at most. A spill already in
+// the baseline is reported again when it more than doubled and grew by
+// MinBytes.
+type SpillRule struct {
+	Severity string
+	MinBytes float64
+}
+
+func defaultSpillRule() SpillRule {
+	// The temp_written_bytes rule's own absolute margin: a spill under
+	// 8 MiB is worth seeing, not failing.
+	return SpillRule{Severity: SeverityFail, MinBytes: 8 * mib}
+}
+
+func (r *SpillRule) tune() (*string, map[string]*float64) {
+	return &r.Severity, map[string]*float64{"min_bytes": &r.MinBytes}
+}
+
 // spills finds nodes that spilled to disk where the baseline's did not, or
 // whose spill more than doubled: hash joins split into batches
 // (hash_batches) and every other spill (spill).

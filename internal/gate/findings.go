@@ -1,6 +1,10 @@
 package gate
 
 import (
+	"fmt"
+	"maps"
+	"strings"
+
 	"github.com/plangate/plangate/internal/plan"
 
 	"math"
@@ -74,93 +78,72 @@ type FindingRules struct {
 	BulkWrite        BulkWriteRule
 }
 
-// SeqScanRule configures seq_scan: a Seq Scan reading at least MinRows rows
-// (returned plus removed by its filter, over all loops) of a table that the
-// baseline read only through an index.
-type SeqScanRule struct {
-	Severity string
-	// MinRows is the smallest table, in rows read, worth an index.
-	MinRows float64
-}
-
-// SpillRule configures spill and hash_batches: a node that spilled at least
-// MinBytes has Severity; a smaller spill warns at most. A spill already in
-// the baseline is reported again when it more than doubled and grew by
-// MinBytes.
-type SpillRule struct {
-	Severity string
-	MinBytes float64
-}
-
-// MisestimateRule configures misestimate: a node whose actual rows are off
-// the estimate by more than Factor (both clamped to at least 1), where the
-// larger of the two is at least MinRows. A misestimate already in the
-// baseline is reported again when its factor grew tenfold.
-type MisestimateRule struct {
-	Severity string
-	Factor   float64
-	MinRows  float64
-}
-
-// NestedLoopRule configures nested_loop: a Nested Loop whose inner side runs
-// at least MinLoops times. A loop count already past MinLoops in the
-// baseline is reported again when it grew tenfold.
-type NestedLoopRule struct {
-	Severity string
-	MinLoops float64
-}
-
-// PartitionPruningRule configures partition_pruning: an Append or
-// MergeAppend that scans more of its partitions than the baseline scanned
-// of the same ones.
-type PartitionPruningRule struct {
-	Severity string
-}
-
-// FilterRule configures filter: a scan whose filter removes more than Ratio
-// rows for each row it returns, and at least MinRows rows over all loops.
-// A ratio already past Ratio in the baseline is reported again when it grew
-// tenfold.
-type FilterRule struct {
-	Severity string
-	Ratio    float64
-	MinRows  float64
-}
-
-// BulkWriteRule configures bulk_write: one INSERT, UPDATE, DELETE or MERGE
-// touching more than Rows rows, or one statement of any kind writing more
-// than WALBytes of WAL, where the baseline stayed within the budget. Zero
-// turns a budget off.
-type BulkWriteRule struct {
-	Severity string
-	Rows     float64
-	WALBytes float64
-}
-
 // DefaultFindingRules returns the named findings' rules plangate applies
-// when the configuration changes none. The findings that metrics already
-// gate (misestimate, nested_loop, filter) warn, pointing at the node; the
-// ones that mean a regression on their own fail.
+// when the configuration changes none (each finding's file says why its
+// defaults are what they are). The findings that metrics already gate
+// (misestimate, nested_loop, filter) warn, pointing at the node; the ones
+// that mean a regression on their own fail.
 func DefaultFindingRules() FindingRules {
 	return FindingRules{
-		// 10000 rows is about 100 pages of a narrow table: below that a
-		// sequential scan costs about what an index scan does.
-		SeqScan: SeqScanRule{Severity: SeverityFail, MinRows: 10000},
-		// The temp_written_bytes rule's own absolute margin: a spill under
-		// 8 MiB is worth seeing, not failing.
-		Spill:       SpillRule{Severity: SeverityFail, MinBytes: 8 * mib},
-		HashBatches: SpillRule{Severity: SeverityFail, MinBytes: 8 * mib},
-		// The max_row_misestimate rule fails past 100x; this points at the
-		// node. Under 1000 rows a wrong estimate rarely changes a plan.
-		Misestimate: MisestimateRule{Severity: SeverityWarn, Factor: 100, MinRows: 1000},
-		// Ten thousand index lookups are about 40000 buffer visits.
-		NestedLoop:       NestedLoopRule{Severity: SeverityWarn, MinLoops: 10000},
-		PartitionPruning: PartitionPruningRule{Severity: SeverityFail},
-		// A scan that throws away 100 rows per row returned wants an index.
-		Filter: FilterRule{Severity: SeverityWarn, Ratio: 100, MinRows: 10000},
-		// The budgets the rows and wal_bytes rules hold new statements to.
-		BulkWrite: BulkWriteRule{Severity: SeverityFail, Rows: 50000, WALBytes: 64 * mib},
+		SeqScan:          defaultSeqScanRule(),
+		Spill:            defaultSpillRule(),
+		HashBatches:      defaultSpillRule(),
+		Misestimate:      defaultMisestimateRule(),
+		NestedLoop:       defaultNestedLoopRule(),
+		PartitionPruning: defaultPartitionPruningRule(),
+		Filter:           defaultFilterRule(),
+		BulkWrite:        defaultBulkWriteRule(),
 	}
+}
+
+// tunable is a named finding's rule as plangate.yaml sets it: its severity
+// and its options by their keys.
+type tunable interface {
+	tune() (severity *string, options map[string]*float64)
+}
+
+// byKind lists the rules by finding kind.
+func (r *FindingRules) byKind() map[string]tunable {
+	return map[string]tunable{
+		FindingSeqScan:          &r.SeqScan,
+		FindingSpill:            &r.Spill,
+		FindingHashBatches:      &r.HashBatches,
+		FindingMisestimate:      &r.Misestimate,
+		FindingNestedLoop:       &r.NestedLoop,
+		FindingPartitionPruning: &r.PartitionPruning,
+		FindingFilter:           &r.Filter,
+		FindingBulkWrite:        &r.BulkWrite,
+	}
+}
+
+// Configure sets the rule of finding kind as plangate.yaml's findings
+// section does: its severity, unless empty, and the options given by key.
+// It fails on an unknown kind, severity or option, saying what is known.
+func (r *FindingRules) Configure(kind, severity string, options map[string]float64) error {
+	if kind == FindingNPlusOne {
+		return fmt.Errorf("n_plus_one is tuned by thresholds.query_count")
+	}
+	rule, ok := r.byKind()[kind]
+	if !ok {
+		return fmt.Errorf("unknown kind %q: use one of %s", kind, strings.Join(FindingKinds(), ", "))
+	}
+	sev, fields := rule.tune()
+	if severity != "" {
+		if !slices.Contains([]string{SeverityFail, SeverityWarn, SeverityInfo, SeverityOff}, severity) {
+			return fmt.Errorf("%s: severity %q: use fail, warn, info or off", kind, severity)
+		}
+		*sev = severity
+	}
+	keys := slices.Sorted(maps.Keys(options))
+	for _, key := range keys {
+		field, ok := fields[key]
+		if !ok {
+			takes := append([]string{"severity"}, slices.Sorted(maps.Keys(fields))...)
+			return fmt.Errorf("%s takes no %s (it takes %s)", kind, key, strings.Join(takes, ", "))
+		}
+		*field = options[key]
+	}
+	return nil
 }
 
 // nodeJudge holds what the node findings of one query look at.

@@ -152,3 +152,41 @@ func TestFindings_Unchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestFindingRules_Configure checks that every finding's options are
+// reachable by their plangate.yaml keys, and the errors a user sees.
+func TestFindingRules_Configure(t *testing.T) {
+	r := gate.DefaultFindingRules()
+	if err := r.Configure(gate.FindingMisestimate, gate.SeverityFail, map[string]float64{"factor": 10, "min_rows": 5}); err != nil {
+		t.Fatal(err)
+	}
+	if r.Misestimate != (gate.MisestimateRule{Severity: gate.SeverityFail, Factor: 10, MinRows: 5}) {
+		t.Errorf("misestimate = %+v", r.Misestimate)
+	}
+	if err := r.Configure(gate.FindingBulkWrite, "", map[string]float64{"rows": 0}); err != nil || r.BulkWrite.Rows != 0 || r.BulkWrite.Severity != gate.SeverityFail {
+		t.Errorf("bulk_write = %+v (err %v): an empty severity keeps the default", r.BulkWrite, err)
+	}
+	errs := map[string]struct {
+		kind, severity string
+		options        map[string]float64
+	}{
+		`seq_scan takes no factor (it takes severity, min_rows)`:                        {gate.FindingSeqScan, "", map[string]float64{"factor": 1}},
+		`partition_pruning takes no min_rows (it takes severity)`:                       {gate.FindingPartitionPruning, "", map[string]float64{"min_rows": 1}},
+		`unknown kind "seqscan": use one of ` + strings.Join(gate.FindingKinds(), ", "): {"seqscan", "", nil},
+		`spill: severity "fatal": use fail, warn, info or off`:                          {gate.FindingSpill, "fatal", nil},
+		`n_plus_one is tuned by thresholds.query_count`:                                 {gate.FindingNPlusOne, "warn", nil},
+	}
+	for want, c := range errs {
+		if err := r.Configure(c.kind, c.severity, c.options); err == nil || err.Error() != want {
+			t.Errorf("Configure(%s) = %v, want %q", c.kind, err, want)
+		}
+	}
+	for _, kind := range gate.FindingKinds() {
+		if kind == gate.FindingNPlusOne {
+			continue
+		}
+		if err := r.Configure(kind, gate.SeverityOff, nil); err != nil {
+			t.Errorf("finding %s cannot be configured: %v", kind, err)
+		}
+	}
+}
