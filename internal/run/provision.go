@@ -2,17 +2,12 @@ package run
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/diskfull"
-	"github.com/plangate/plangate/internal/leftover"
 	"github.com/plangate/plangate/internal/pgserver"
 	"github.com/plangate/plangate/internal/seed"
 )
@@ -150,135 +145,4 @@ func failure(err, closeErr error) error {
 		return errors.Join(err, closeErr)
 	}
 	return fmt.Errorf("%w (then, cleaning up: %w)", err, closeErr)
-}
-
-// openCache opens the seeded-state cache, or returns nil when there is no
-// place for one (no home directory, as in some CI sandboxes).
-func openCache(cfg config.Config, env Env) (*seed.Cache, error) {
-	dir := cfg.Cache.Dir
-	if dir == "" {
-		dir = os.Getenv("PLANGATE_CACHE_DIR")
-	}
-	if dir == "" {
-		d, err := seed.DefaultCacheDir()
-		if err != nil {
-			return nil, nil
-		}
-		dir = d
-		// Under root the server runs as another user, who cannot reach
-		// root's home.
-		if os.Geteuid() == 0 && !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
-			dir = "/var/cache/plangate"
-		}
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cache: %w: set cache.dir in plangate.yaml or PLANGATE_CACHE_DIR", err)
-	}
-	if !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
-		return nil, fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
-	}
-	return seed.NewCache(dir, seed.WithCacheWarnings(LineWriter(func(line string) { env.progress().Warn("%s", line) })))
-}
-
-// provisionCached starts a local cluster on a copy of the cached seeded
-// state, building it first on a miss.
-func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, cache *seed.Cache, env Env) (*Seeded, error) {
-	bin, err := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
-	if err != nil {
-		return nil, fmt.Errorf("backend local: %w", err)
-	}
-	key := seed.CacheKey{SchemaFiles: cfg.Schema, SeedFiles: cfg.Seed, Spec: spec, Scale: cfg.Scale,
-		Seed: cfg.DataSeed, PostgresVersion: bin.Version, Extra: []string{"stats:" + fileDigest(cfg.Stats)}}
-	if spec != nil && key.Seed == 0 {
-		key.Seed = spec.Seed
-	}
-	hash, err := key.Hash()
-	if err != nil {
-		return nil, err
-	}
-	env.progress().Stage("seeded state %s", hash)
-	build := func(dataDir string) error {
-		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dataDir))
-		if err != nil {
-			return err
-		}
-		err = pgserver.CreateDatabase(ctx, srv, seededDB, "")
-		if err == nil {
-			err = seedDatabase(ctx, cfg, spec, srv.ConnString(seededDB), env)
-		}
-		return failure(err, srv.Close(context.WithoutCancel(ctx)))
-	}
-	for attempt := 0; ; attempt++ {
-		dir, hit, err := cache.DataDir(ctx, hash, build)
-		if err != nil {
-			return nil, err
-		}
-		srv, err := startLocal(ctx, cfg, pgserver.WithDataDir(dir))
-		if err == nil {
-			if err = pgserver.CheckDatabase(ctx, srv, seededDB); err != nil {
-				srv.Close(context.WithoutCancel(ctx))
-			}
-		}
-		if err != nil {
-			leftover.Remove(dir)
-			var full *diskfull.Error
-			if !hit || attempt > 0 || ctx.Err() != nil || errors.As(err, &full) {
-				return nil, err
-			}
-			// The entry passed the cache's checks, yet no server with the
-			// seeded database runs on it: it is corrupt all the same.
-			env.progress().Warn("seeded state %s is corrupt (%s): removed, seeding it again", hash, strings.Join(strings.Fields(err.Error()), " "))
-			if err := cache.Discard(ctx, hash); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		// CI caches (actions/cache) keep this path between runs.
-		how := "built"
-		if hit {
-			how = "reused"
-		}
-		env.progress().Note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
-		return &Seeded{Server: srv, DB: seededDB, CacheKey: hash, CachePath: cache.EntryPath(hash),
-			Close: func(ctx context.Context) error {
-				return errors.Join(srv.Close(ctx), leftover.Remove(dir))
-			}}, nil
-	}
-}
-
-func fileDigest(path string) string {
-	if path == "" {
-		return ""
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return path
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return path
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
-}
-
-// provisionSnapshot starts a container from the seeded snapshot of the
-// configuration's state, seeding and saving one when there is none.
-func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, env Env) (*Seeded, error) {
-	key := seed.CacheKey{SchemaFiles: cfg.Schema, SeedFiles: cfg.Seed, Spec: spec, Scale: cfg.Scale,
-		Seed: cfg.DataSeed, Extra: []string{"stats:" + fileDigest(cfg.Stats)}}
-	if spec != nil && key.Seed == 0 {
-		key.Seed = spec.Seed
-	}
-	env.progress().Stage("starting Postgres (docker backend)")
-	srv, restored, err := startSeededDocker(ctx, cfg, key, seededDB, env, func(conn string) error {
-		return seedDatabase(ctx, cfg, spec, conn, env)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if restored {
-		env.progress().Note("seeded snapshot reused: %s", srv.Describe())
-	}
-	return &Seeded{Server: srv, DB: seededDB, Close: srv.Close}, nil
 }
