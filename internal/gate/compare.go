@@ -159,12 +159,7 @@ func judgeChange(b, c *Query, rules Rules) Result {
 		improved = improved || better
 	}
 	res.Findings = mergeStatementFindings(res.Findings, nodeFindings(b, c, rules.Findings))
-	switch {
-	case hasSeverity(res.Findings, SeverityFail):
-		res.Status = StatusRegressed
-	case improved:
-		res.Status = StatusImproved
-	}
+	res.Status = judged(res.Status, res.Findings, improved)
 	return res
 }
 
@@ -324,4 +319,16 @@ func sortFindings(fs []Finding) {
 		}
 		return cmp.Compare(a.Metric, b.Metric)
 	})
+}
+
+// judged is the status of a result with these findings: regressed when one
+// fails, improved when a metric improved, else as it was.
+func judged(status Status, findings []Finding, improved bool) Status {
+	switch {
+	case hasSeverity(findings, SeverityFail):
+		return StatusRegressed
+	case improved:
+		return StatusImproved
+	}
+	return status
 }

@@ -22,20 +22,11 @@ const (
 	MetricQueryCount        = "query_count"
 )
 
-// MetricNames returns every metric name in the order reports list them.
+// MetricNames returns every metric name in the order reports list them: a
+// plan's (plan.MetricNames), with query_count before the timings.
 func MetricNames() []string {
-	return []string{
-		MetricTotalCost,
-		MetricTempWrittenBytes,
-		MetricTempReadBytes,
-		MetricSharedBlocks,
-		MetricWALBytes,
-		MetricRows,
-		MetricMaxRowMisestimate,
-		MetricQueryCount,
-		MetricExecutionMS,
-		MetricPlanningMS,
-	}
+	names := plan.MetricNames()
+	return slices.Insert(names, slices.Index(names, MetricExecutionMS), MetricQueryCount)
 }
 
 // KnownMetric reports whether name is one of MetricNames.

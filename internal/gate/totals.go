@@ -172,12 +172,7 @@ func judgeTotals(t TotalResult, by map[string][]contribution, rules Rules) Total
 		}
 		t.Findings = append(t.Findings, f)
 	}
-	switch {
-	case hasSeverity(t.Findings, SeverityFail):
-		t.Status = StatusRegressed
-	case improved:
-		t.Status = StatusImproved
-	}
+	t.Status = judged(t.Status, t.Findings, improved)
 	return t
 }
 
