@@ -38,7 +38,7 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.backend, "backend", "", "where Postgres runs: auto, docker, local or dsn (default auto)")
 	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let --dsn name a server on another host")
-	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default postgres:17)")
+	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default: postgres.version's, plangate/postgres:N when built here, else postgres:N)")
 	fs.StringVar(&f.data, "data", "", "data spec (YAML) generating rows after the seed files")
 	fs.Float64Var(&f.scale, "scale", 1, "multiply the data spec's row counts, e.g. 0.05 on a laptop")
 	fs.BoolVar(&f.noCache, "no-cache", false, "seed afresh instead of reusing the cached seeded state")

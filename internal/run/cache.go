@@ -154,6 +154,9 @@ func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, 
 	if err != nil {
 		return nil, err
 	}
+	if err := checkVersion(ctx, cfg, srv); err != nil {
+		return nil, failure(err, srv.Close(context.WithoutCancel(ctx)))
+	}
 	if restored {
 		env.progress().Note("seeded snapshot reused: %s", srv.Describe())
 	}
