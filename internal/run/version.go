@@ -3,8 +3,11 @@ package run
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/plangate/plangate/internal/config"
+	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/pgserver"
 )
 
@@ -42,4 +45,36 @@ func checkVersion(ctx context.Context, cfg config.Config, srv pgserver.Server) e
 		return fmt.Errorf("backend %s: %w", cfg.Backend, err)
 	}
 	return nil
+}
+
+// acrossMajors reports whether a baseline recorded on server version
+// baseline is compared with a run on another major: Check then compares
+// with gate.AcrossMajors's rules.
+func acrossMajors(baseline, current string) bool {
+	return baseline != "" && majorOf(baseline) != majorOf(current)
+}
+
+// majorOf returns the major of a version string such as "15.8" or "18.1",
+// 0 when there is none (a baseline recorded before versions were kept).
+func majorOf(version string) int {
+	major, _, _ := strings.Cut(version, ".")
+	n, err := strconv.Atoi(major)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// VersionNote is the one line check prints when the baseline was recorded
+// on another server version than this run's, or "" when it was not (or
+// does not say). Across majors it names what is still compared.
+func VersionNote(baseline, current string) string {
+	switch {
+	case baseline == "" || baseline == current:
+		return ""
+	case majorOf(baseline) != majorOf(current):
+		return fmt.Sprintf("plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: comparing rows, temp bytes, WAL and statement counts; %s are reported, not gated, and plan findings only warn (docs/versions.md)",
+			baseline, current, strings.Join(gate.VersionDependentMetrics(), ", "))
+	}
+	return fmt.Sprintf("plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone", baseline, current)
 }
