@@ -73,7 +73,7 @@ func VersionNote(baseline, current string) string {
 	case baseline == "" || baseline == current:
 		return ""
 	case majorOf(baseline) != majorOf(current):
-		return fmt.Sprintf("plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: comparing rows, temp bytes, WAL and statement counts; %s are reported, not gated, and plan findings only warn (docs/versions.md)",
+		return fmt.Sprintf("plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: comparing rows and statement counts, and temp bytes where the plan is unchanged; %s are reported, not gated, and plan findings only warn (docs/versions.md)",
 			baseline, current, strings.Join(gate.VersionDependentMetrics(), ", "))
 	}
 	return fmt.Sprintf("plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone", baseline, current)
