@@ -26,7 +26,6 @@ func parseVersionFixture(t *testing.T, major int, name string) *Plan {
 	return p
 }
 
-
 // find returns the first node, in Walk order, of the type.
 func find(p *Plan, nodeType string) *Node {
 	var out *Node
