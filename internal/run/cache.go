@@ -154,9 +154,6 @@ func provisionSnapshot(ctx context.Context, cfg config.Config, spec *seed.Spec, 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkVersion(ctx, cfg, srv); err != nil {
-		return nil, failure(err, srv.Close(context.WithoutCancel(ctx)))
-	}
 	if restored {
 		env.progress().Note("seeded snapshot reused: %s", srv.Describe())
 	}
@@ -208,6 +205,10 @@ func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey
 		pgserver.WithSnapshotScope(scope))
 	if err != nil {
 		return nil, false, err
+	}
+	// Before seeding: a named image may hold another major.
+	if err := checkVersion(ctx, cfg, srv); err != nil {
+		return nil, false, failure(err, srv.Close(context.WithoutCancel(ctx)))
 	}
 	snap, ok := srv.(pgserver.Snapshotter)
 	if !ok {
