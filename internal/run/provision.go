@@ -53,7 +53,7 @@ func Provision(ctx context.Context, cfg config.Config, env Env) (*Seeded, error)
 	if err == nil || !errors.As(err, &unavailable) {
 		return sd, err
 	}
-	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
+	if _, lerr := localBinaries(ctx, cfg); lerr != nil {
 		return nil, err
 	}
 	env.progress().Note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)

@@ -27,7 +27,7 @@ func pinVersion(ctx context.Context, cfg config.Config) (config.Config, error) {
 		}
 	case "local":
 		if cfg.Postgres.Version != 0 {
-			bin, err := pgserver.FindMajor(ctx, cfg.Postgres.BinDir, cfg.Postgres.Version)
+			bin, err := localBinaries(ctx, cfg)
 			if err != nil {
 				return cfg, fmt.Errorf("backend local: %w", err)
 			}
@@ -35,6 +35,15 @@ func pinVersion(ctx context.Context, cfg config.Config) (config.Config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// localBinaries finds the local backend's binaries: postgres.version's
+// when it names one, else the newest installed.
+func localBinaries(ctx context.Context, cfg config.Config) (pgserver.Binaries, error) {
+	if cfg.Postgres.Version != 0 {
+		return pgserver.FindMajor(ctx, cfg.Postgres.BinDir, cfg.Postgres.Version)
+	}
+	return pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
 }
 
 // checkVersion checks that srv runs the major postgres.version names (any,
