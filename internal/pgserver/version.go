@@ -12,10 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// SupportedMajors are the PostgreSQL major versions plangate is tested on,
-// oldest first. Older servers lack EXPLAIN's WAL option (new in 13).
-var SupportedMajors = []int{13, 14, 15, 16, 17, 18}
-
 // DefaultMajor is the major version a docker backend runs when the
 // configuration names none.
 const DefaultMajor = 17
