@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	osexec "os/exec"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,25 @@ func TestCheckMajor(t *testing.T) {
 	}
 	if want := fmt.Sprintf("set postgres.version to %d", major); !strings.Contains(err.Error(), want) {
 		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+func TestDockerImageFor(t *testing.T) {
+	ctx := context.Background()
+	if !DockerAvailable(ctx) {
+		if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
+			t.Fatal("no Docker engine answers")
+		}
+		t.Skip("no Docker engine answers")
+	}
+	// No image of 99 is ever built here: the official name, to be pulled.
+	if got := DockerImageFor(ctx, 99); got != "postgres:99" {
+		t.Errorf("DockerImageFor(99) = %q, want postgres:99", got)
+	}
+	if err := osexec.Command("docker", "image", "inspect", "plangate/postgres:15").Run(); err != nil {
+		t.Skipf("plangate/postgres:15 is not built: %v", err)
+	}
+	if got := DockerImageFor(ctx, 15); got != "plangate/postgres:15" {
+		t.Errorf("DockerImageFor(15) = %q, want the image built here, plangate/postgres:15", got)
 	}
 }
