@@ -10,7 +10,7 @@ set -Eeuo pipefail
 : "${POSTGRES_DB:=$POSTGRES_USER}"
 : "${POSTGRES_PASSWORD:=}"
 : "${POSTGRES_INITDB_ARGS:=}"
-: "${POSTGRES_HOST_AUTH_METHOD:=scram-sha-256}"
+: "${POSTGRES_HOST_AUTH_METHOD:=}"
 export PGDATA
 
 # `docker run image -c work_mem=64MB` means `postgres -c work_mem=64MB`.
@@ -31,6 +31,13 @@ if [[ "$(id -u)" == 0 ]]; then
 fi
 
 if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
+	# As the official image: md5 before 14, whose password_encryption
+	# defaults to md5 (a scram-sha-256 rule could not check such a password).
+	if [[ -z "$POSTGRES_HOST_AUTH_METHOD" ]]; then
+		major=$(postgres --version | sed -E 's/^[^0-9]*([0-9]+).*/\1/')
+		POSTGRES_HOST_AUTH_METHOD=scram-sha-256
+		if ((major < 14)); then POSTGRES_HOST_AUTH_METHOD=md5; fi
+	fi
 	if [[ -z "$POSTGRES_PASSWORD" && "$POSTGRES_HOST_AUTH_METHOD" != trust ]]; then
 		echo 'error: database is uninitialized and POSTGRES_PASSWORD is not set' >&2
 		echo '       (set it, or POSTGRES_HOST_AUTH_METHOD=trust to allow all connections without a password)' >&2

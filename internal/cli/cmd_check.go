@@ -53,8 +53,8 @@ one query regressed, 2 error.`,
 			}
 			result := checked.Report
 			meta := report.Meta{Postgres: checked.Result.Postgres, Backend: checked.Result.Server, Baseline: cfg.Baseline}
-			if checked.BaselinePostgres != checked.Result.Postgres {
-				fmt.Fprintf(s.err, "plangate: warning: baseline was recorded on PostgreSQL %s, this run is on %s: plans may differ for that reason alone\n", checked.BaselinePostgres, checked.Result.Postgres)
+			if note := run.VersionNote(checked.BaselinePostgres, checked.Result.Postgres); note != "" {
+				fmt.Fprintln(s.err, note)
 			}
 			if err := writeReport(cfg, s, result, meta, checked.Sources); err != nil {
 				return err

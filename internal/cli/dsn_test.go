@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -67,6 +68,53 @@ func TestDSNBackend(t *testing.T) {
 		}
 		if left := databases(); len(left) != 0 {
 			t.Errorf("%v: scratch databases left behind: %v", args, left)
+		}
+	}
+}
+
+// TestDSNBackend_Version: a server of another major than postgres.version
+// is refused in one line naming both, and leaves no scratch database.
+func TestDSNBackend_Version(t *testing.T) {
+	ctx := context.Background()
+	srv, err := pgserver.StartLocal(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close(ctx)
+	num, err := pgserver.ServerVersionNum(ctx, srv.ConnString(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	major := num / 10000
+	work := t.TempDir()
+	if err := os.CopyFS(work, os.DirFS("testdata/project")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(work, "plangate.yaml")
+	for _, v := range []struct {
+		version int
+		code    int
+	}{{major + 1, ExitError}, {major, ExitPass}} {
+		data, err := os.ReadFile(filepath.Join("testdata", "project", "plangate.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = []byte(strings.Replace(string(data), "postgres:\n", fmt.Sprintf("postgres:\n  version: %d\n", v.version), 1))
+		if err := os.WriteFile(cfg, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		args := []string{"baseline", "--config", cfg, "--backend", "dsn", "--dsn", srv.ConnString("")}
+		if code := Main(ctx, args, strings.NewReader(""), &stdout, &stderr); code != v.code {
+			t.Fatalf("version %d: exit %d, want %d\n%s\n%s", v.version, code, v.code, stdout.String(), stderr.String())
+		}
+		if v.code == ExitPass {
+			continue
+		}
+		want := fmt.Sprintf("runs PostgreSQL %d.", major)
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		if len(lines) != 1 || !strings.Contains(lines[0], want) || !strings.Contains(lines[0], fmt.Sprintf("postgres.version in plangate.yaml is %d", v.version)) {
+			t.Errorf("stderr %q, want one line saying the server %s and the configured version", stderr.String(), want)
 		}
 	}
 }

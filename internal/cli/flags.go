@@ -21,6 +21,7 @@ type commonFlags struct {
 	dsn         string
 	allowRemote bool
 	image       string
+	pgVersion   int
 	repeat      int
 	data        string
 	scale       float64
@@ -38,7 +39,8 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.backend, "backend", "", "where Postgres runs: auto, docker, local or dsn (default auto)")
 	fs.StringVar(&f.dsn, "dsn", "", "server for --backend dsn (plangate works in a scratch database it creates and drops)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "let --dsn name a server on another host")
-	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default postgres:17)")
+	fs.StringVar(&f.image, "image", "", "Postgres container image for --backend docker (default: postgres.version's, plangate/postgres:N when built here, else postgres:N)")
+	fs.IntVar(&f.pgVersion, "pg-version", 0, "PostgreSQL major version of the server (postgres.version): the docker image, the local binaries, the dsn server's")
 	fs.StringVar(&f.data, "data", "", "data spec (YAML) generating rows after the seed files")
 	fs.Float64Var(&f.scale, "scale", 1, "multiply the data spec's row counts, e.g. 0.05 on a laptop")
 	fs.BoolVar(&f.noCache, "no-cache", false, "seed afresh instead of reusing the cached seeded state")
@@ -100,6 +102,9 @@ func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
 	}
 	if changed("image") {
 		cfg.Postgres.Image = f.image
+	}
+	if changed("pg-version") {
+		cfg.Postgres.Version = f.pgVersion
 	}
 	return cfg, cfg.Validate()
 }

@@ -103,9 +103,16 @@ type Cache struct {
 
 // Postgres configures the server.
 type Postgres struct {
+	// Version is the server's major version (13, 15, 17, 18, ...): the
+	// docker backend runs that major's image, the local backend its
+	// binaries, and a dsn server must run it. 0 means any: the newest
+	// installed for local, 17 for docker.
+	Version int `yaml:"version"`
 	// BinDir holds initdb and postgres for the local backend.
 	BinDir string `yaml:"bin_dir"`
-	// Image is the container image for the docker backend.
+	// Image is the container image for the docker backend; empty means
+	// the Version's (plangate/postgres:MAJOR when built locally, else
+	// postgres:MAJOR).
 	Image string `yaml:"image"`
 	// Port numbers the local cluster's unix socket (it opens no TCP
 	// port); 0 picks a free one.
@@ -257,7 +264,6 @@ func Defaults() Config {
 		Baseline: "plangate.baseline.json",
 		Format:   "text",
 		Backend:  "auto",
-		Postgres: Postgres{Image: "postgres:17"},
 		Replay:   Replay{StatementTimeout: Duration(60 * time.Second), TempFileLimit: "1GB", Repeat: 1, GenericPlans: true},
 	}
 }
@@ -366,6 +372,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Replay.Repeat < 1 || c.Replay.Repeat > 1000 {
 		return fmt.Errorf("config: replay.repeat = %d: give a count from 1 to 1000", c.Replay.Repeat)
+	}
+	// EXPLAIN's WAL option, which every replay uses, is new in 13.
+	if v := c.Postgres.Version; v != 0 && (v < 13 || v > 99) {
+		return fmt.Errorf("config: postgres.version = %d: give a PostgreSQL major version from 13 on (13, 15, 17, 18, ...)", v)
 	}
 	if c.Replay.ParallelWorkers < 0 {
 		return errors.New("config: replay.parallel_workers must be 0 or more")

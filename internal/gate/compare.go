@@ -146,6 +146,9 @@ func judgeChange(b, c *Query, rules Rules) Result {
 		if !found {
 			continue
 		}
+		if rules.SameShapeOnly[m] && !slices.Equal(b.Plan, c.Plan) {
+			rule.Gate = false
+		}
 		if _, inBase := b.Metrics[m]; !inBase {
 			if f, judged := judgeAbsent(c, m, rule); judged {
 				res.Findings = append(res.Findings, f)

@@ -125,6 +125,10 @@ type Rules struct {
 	// application; its totals warn instead of failing, since the name moves
 	// when a transaction is added before it. Nil means none is.
 	Positional func(group string) bool
+	// SameShapeOnly holds metrics gated only for a query whose plan shape
+	// is the baseline's; where the plan changed they are reported, not
+	// gated. AcrossMajors sets it.
+	SameShapeOnly map[string]bool
 }
 
 // For returns the rule for one metric of one query: the metric's rule with

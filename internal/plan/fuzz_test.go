@@ -14,6 +14,12 @@ func FuzzParse(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	// Every supported major's output, too.
+	versions, err := filepath.Glob(filepath.Join("testdata", "versions", "*", "*.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	paths = append(paths, versions...)
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -37,6 +43,7 @@ func FuzzParse(f *testing.F) {
 		p.Metrics(0)
 		p.Spills(0)
 		p.Shape()
+		p.NodeStats(0)
 		for _, s := range p.Spills(0) {
 			if s.Description == "" {
 				t.Fatalf("spill without a description: %+v", s)

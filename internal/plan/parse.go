@@ -64,10 +64,21 @@ func Parse(data []byte) (*Plan, error) {
 	if planning := f.object("Planning"); planning != nil {
 		pf := newFields(planning)
 		b := pf.buffers()
+		if pf.has("Memory Used") || pf.has("Memory Allocated") {
+			p.PlanningMemory = &Memory{UsedKB: pf.int("Memory Used"), AllocatedKB: pf.int("Memory Allocated")}
+		}
 		if pf.err != nil {
 			return nil, fmt.Errorf("plan: \"Planning\": %w", pf.err)
 		}
 		p.Planning = &b
+	}
+	if ser := f.object("Serialization"); ser != nil {
+		sf := newFields(ser)
+		p.Serialization = &Serialization{TimeMS: sf.float("Time"), OutputKB: sf.int("Output Volume"),
+			Format: sf.str("Format"), Buffers: sf.buffers()}
+		if sf.err != nil {
+			return nil, fmt.Errorf("plan: \"Serialization\": %w", sf.err)
+		}
 	}
 	if f.err != nil {
 		return nil, fmt.Errorf("plan: %w", f.err)
@@ -126,6 +137,8 @@ func parseNode(m map[string]any, seq *int) (*Node, error) {
 	n.ActualTotalTime = f.float("Actual Total Time")
 	n.ActualRows = f.float("Actual Rows")
 	n.ActualLoops = f.float("Actual Loops")
+	n.Disabled = f.boolean("Disabled")
+	n.DisabledNodes = int(f.int("Disabled Nodes"))
 
 	n.SortKey = f.strs("Sort Key")
 	n.SortMethod = f.str("Sort Method")
@@ -154,6 +167,15 @@ func parseNode(m map[string]any, seq *int) (*Node, error) {
 	n.WALRecords = f.int("WAL Records")
 	n.WALFPI = f.int("WAL FPI")
 	n.WALBytes = f.int("WAL Bytes")
+	n.WALBuffersFull = f.int("WAL Buffers Full")
+
+	n.IndexSearches = f.int("Index Searches")
+	n.StorageType = f.str("Storage")
+	n.MaxStorage = f.int("Maximum Storage")
+	n.CacheHits = f.int("Cache Hits")
+	n.CacheMisses = f.int("Cache Misses")
+	n.CacheEvictions = f.int("Cache Evictions")
+	n.CacheOverflows = f.int("Cache Overflows")
 
 	n.SubplansRemoved = int(f.int("Subplans Removed"))
 	n.WorkersPlanned = int(f.int("Workers Planned"))

@@ -172,8 +172,8 @@ func TestParse_FractionalRows(t *testing.T) {
 	if p.Root.ActualRows != 20 {
 		t.Errorf("root Actual Rows = %v, want 20", p.Root.ActualRows)
 	}
-	if got := inner.Plans[0].Extra["Index Searches"]; got != 40.0 {
-		t.Errorf("Extra[Index Searches] = %v, want 40", got)
+	if got := inner.Plans[0].IndexSearches; got != 40 {
+		t.Errorf("IndexSearches = %v, want 40", got)
 	}
 }
 

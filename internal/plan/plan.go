@@ -35,6 +35,13 @@ type Plan struct {
 	// Planning holds the buffers used by planning itself (the "Planning"
 	// section printed with BUFFERS), nil when absent. Metrics leave it out.
 	Planning *Buffers
+	// PlanningMemory is the memory planning used (EXPLAIN's MEMORY option,
+	// PostgreSQL 17 on), nil when absent.
+	PlanningMemory *Memory
+	// Serialization is the cost of converting the result to the wire
+	// format (EXPLAIN's SERIALIZE option, PostgreSQL 17 on), nil when
+	// absent.
+	Serialization *Serialization
 	// Extra holds the top-level keys this package does not model (JIT, ...),
 	// with numbers as float64.
 	Extra map[string]any
@@ -48,6 +55,25 @@ type Trigger struct {
 	// TimeMS is the total time spent in the trigger, in milliseconds.
 	TimeMS float64
 	Calls  int64
+}
+
+// Memory is the memory a step used, as EXPLAIN (MEMORY) prints it.
+type Memory struct {
+	// UsedKB and AllocatedKB are "Memory Used" and "Memory Allocated", in kB.
+	UsedKB, AllocatedKB int64
+}
+
+// Serialization is what EXPLAIN (ANALYZE, SERIALIZE) reports of turning the
+// result rows into the bytes a client would receive.
+type Serialization struct {
+	// TimeMS is the time spent serializing, in milliseconds.
+	TimeMS float64
+	// OutputKB is the volume of the serialized output, in kB.
+	OutputKB int64
+	// Format is "text" or "binary".
+	Format string
+	// Buffers are the blocks read to serialize (detoasting), with BUFFERS.
+	Buffers
 }
 
 // Buffers are the block counts printed with BUFFERS. On a node they are
@@ -105,6 +131,13 @@ type Node struct {
 	ActualRows float64
 	// ActualLoops is 0 for a node that was never executed.
 	ActualLoops float64
+	// Disabled reports that the node is of a kind the planner was told not
+	// to use (enable_seqscan = off, ...) and took anyway, for want of
+	// another (PostgreSQL 18 on).
+	Disabled bool
+	// DisabledNodes is the number of disabled nodes at or below this one,
+	// where the server prints that count ("Disabled Nodes").
+	DisabledNodes int
 
 	SortKey []string
 	// SortMethod is quicksort, top-N heapsort, external sort, external merge, ...
@@ -141,6 +174,23 @@ type Node struct {
 	WALRecords int64
 	WALFPI     int64
 	WALBytes   int64
+	// WALBuffersFull is the number of times the WAL buffers were full and
+	// had to be written out (PostgreSQL 18 on).
+	WALBuffersFull int64
+
+	// IndexSearches is the number of index descents of an index scan over
+	// all loops (PostgreSQL 18 on; more than the loops under skip scans and
+	// ScalarArrayOp conditions).
+	IndexSearches int64
+	// StorageType is Memory or Disk: where a Materialize, CTE Scan,
+	// WindowAgg or Table Function Scan kept its tuples (PostgreSQL 18 on);
+	// MaxStorage is its peak size in kB.
+	StorageType string
+	MaxStorage  int64
+
+	// CacheHits, CacheMisses, CacheEvictions and CacheOverflows are a
+	// Memoize node's cache statistics.
+	CacheHits, CacheMisses, CacheEvictions, CacheOverflows int64
 
 	// SubplansRemoved is the number of partitions an Append or MergeAppend
 	// pruned at executor startup.

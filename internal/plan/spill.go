@@ -70,6 +70,15 @@ func spillOf(n *Node, bs int64) (Spill, bool) {
 		s.PeakDiskBytes = n.DiskUsage * 1024
 		s.Bytes = fallback(written, s.PeakDiskBytes)
 		s.Batches = n.HashAggBatches
+	case n.StorageType == "Disk" && written > 0:
+		// A tuplestore (Materialize, CTE Scan, WindowAgg) that outgrew
+		// work_mem; its peak size is printed from PostgreSQL 18 on. Two
+		// CTE Scans of one CTE share it: the one that wrote it spilled.
+		s.PeakDiskBytes = n.MaxStorage * 1024
+		s.Bytes = written
+		if t := n.target(); t != "" {
+			what += " on " + t
+		}
 	case written > 0:
 		s.Bytes = written
 		if t := n.target(); t != "" {

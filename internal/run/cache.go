@@ -206,6 +206,10 @@ func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey
 	if err != nil {
 		return nil, false, err
 	}
+	// Before seeding: a named image may hold another major.
+	if err := checkVersion(ctx, cfg, srv); err != nil {
+		return nil, false, failure(err, srv.Close(context.WithoutCancel(ctx)))
+	}
 	snap, ok := srv.(pgserver.Snapshotter)
 	if !ok {
 		srv.Close(context.WithoutCancel(ctx))

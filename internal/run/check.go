@@ -76,6 +76,9 @@ func Check(ctx context.Context, cfg config.Config, env Env, baselineQueries []st
 		base = Record(results[1], cfg)
 	}
 	rules = WithSpreads(rules, results...)
+	if acrossMajors(base.Postgres, current.Postgres) {
+		rules = gate.AcrossMajors(rules)
+	}
 	rep, err := gate.Accept(gate.Compare(base.Queries, Current(current, cfg), rules), rules.Accepted, time.Now())
 	if err != nil {
 		return nil, err

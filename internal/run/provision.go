@@ -53,7 +53,7 @@ func Provision(ctx context.Context, cfg config.Config, env Env) (*Seeded, error)
 	if err == nil || !errors.As(err, &unavailable) {
 		return sd, err
 	}
-	if _, lerr := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir); lerr != nil {
+	if _, lerr := localBinaries(ctx, cfg); lerr != nil {
 		return nil, err
 	}
 	env.progress().Note("image %s is not available to Docker; using the local PostgreSQL instead (--backend local says so explicitly)", unavailable.Image)
@@ -64,6 +64,10 @@ func Provision(ctx context.Context, cfg config.Config, env Env) (*Seeded, error)
 // provisionOn provisions on the backend cfg names (docker, local or dsn),
 // from its seeded-state cache where it has one.
 func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, env Env) (*Seeded, error) {
+	cfg, err := pinVersion(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	if cfg.Backend == "docker" && !cfg.Cache.Disabled {
 		return provisionSnapshot(ctx, cfg, spec, env)
 	}
@@ -80,6 +84,9 @@ func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, env En
 	srv, err := startServer(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkVersion(ctx, cfg, srv); err != nil {
+		return nil, failure(err, srv.Close(context.WithoutCancel(ctx)))
 	}
 	db := pgserver.ScratchName("plangate")
 	out := &Seeded{Server: srv, DB: db, Close: func(ctx context.Context) error {
