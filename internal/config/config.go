@@ -265,8 +265,11 @@ func Defaults() Config {
 // Load reads the configuration file at path. A missing file is not an error
 // when required is false (the default plangate.yaml need not exist); the
 // defaults are returned then, with Dir set to the working directory.
-func Load(path string, required bool) (Config, error) {
+func Load(path string, required bool, opts ...LoadOption) (Config, error) {
 	cfg := Defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !required {
@@ -288,6 +291,15 @@ func Load(path string, required bool) (Config, error) {
 	cfg.Path, cfg.Dir = path, filepath.Dir(abs)
 	cfg.resolve()
 	return cfg, cfg.Validate()
+}
+
+// LoadOption sets a default that the file, then the flags, override.
+type LoadOption func(*Config)
+
+// WithDefaultDSN makes url the server of the dsn backend unless the file or
+// a flag names one (the command line passes $DATABASE_URL).
+func WithDefaultDSN(url string) LoadOption {
+	return func(c *Config) { c.DSN = url }
 }
 
 // Decode strictly decodes YAML onto cfg: an unknown key is an error.
@@ -347,7 +359,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: backend %q: choose auto, docker, local or dsn", c.Backend)
 	}
 	if c.Backend == "dsn" && c.DSN == "" {
-		return errors.New("config: backend dsn needs a server: give --dsn URL or dsn in plangate.yaml")
+		return errors.New("config: backend dsn needs a server: give --dsn URL, dsn in plangate.yaml or DATABASE_URL")
 	}
 	for i, a := range c.Accept {
 		if a.Query == "" || a.Metric == "" || a.Reason == "" {
