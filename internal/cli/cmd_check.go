@@ -81,7 +81,7 @@ func checkFormat(format string) error {
 func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta, sources map[string]string) error {
 	meta.Baseline = run.RelativePath(meta.Baseline)
 	if cfg.Output == "" {
-		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.outTTY), report.WithSources(sources))
+		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.color()), report.WithSources(sources))
 	}
 	var buf bytes.Buffer
 	if err := report.Write(&buf, cfg.Format, r, meta, report.WithSources(sources)); err != nil {

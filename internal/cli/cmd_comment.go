@@ -131,7 +131,7 @@ change the check's outcome.`,
 			if token == "" {
 				return fmt.Errorf("comment: no token in $%s: in a workflow, set env %s: ${{ github.token }} and give the job permissions: pull-requests: write", tokenEnv, tokenEnv)
 			}
-			opts := []github.Option{github.WithUserAgent("plangate/" + Version)}
+			opts := []github.Option{github.WithUserAgent("plangate/" + version())}
 			if apiURL == "" {
 				apiURL = os.Getenv("GITHUB_API_URL")
 			}

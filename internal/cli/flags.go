@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -49,11 +51,11 @@ func (f *commonFlags) register(fs *pflag.FlagSet) {
 
 // load reads the configuration file and lays the flags that were given over it.
 func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
-	path, required := config.DefaultFile, false
-	if f.config != "" {
-		path, required = f.config, true
+	path, required, err := configFile(f.config)
+	if err != nil {
+		return config.Config{}, err
 	}
-	cfg, err := config.Load(path, required)
+	cfg, err := config.Load(path, required, config.WithDefaultDSN(os.Getenv("DATABASE_URL")))
 	if err != nil {
 		return cfg, err
 	}
@@ -107,4 +109,21 @@ func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
 		cfg.Postgres.Version = f.pgVersion
 	}
 	return cfg, cfg.Validate()
+}
+
+// configFile is the configuration file to read and whether it must exist:
+// --config, else $PLANGATE_CONFIG, else the nearest plangate.yaml or
+// plangate.yml from the working directory up to the repository's root.
+func configFile(flag string) (string, bool, error) {
+	if flag != "" {
+		return flag, true, nil
+	}
+	if env := os.Getenv("PLANGATE_CONFIG"); env != "" {
+		return env, true, nil
+	}
+	found, err := config.Find(".")
+	if err != nil || found == "" {
+		return config.DefaultFile, false, err
+	}
+	return found, true, nil
 }

@@ -35,6 +35,13 @@ type streams struct {
 	errTTY bool
 	// outTTY is set when out is a terminal.
 	outTTY bool
+	// colorMode is --color: auto, always or never.
+	colorMode string
+}
+
+// color says whether the report written to out carries ANSI colours.
+func (s *streams) color() bool {
+	return useColor(s.colorMode, s.outTTY, os.Getenv)
 }
 
 // Main runs plangate with args and returns the process exit code: 0 pass,
@@ -70,15 +77,6 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "plangate",
@@ -87,10 +85,12 @@ func newRootCmd(s *streams) *cobra.Command {
 PostgreSQL, turns each plan into metrics (cost, temp-file bytes, buffers, WAL,
 rows, misestimates) and fails when a change regresses them against a committed
 baseline.`,
-		Version:       Version,
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().StringVar(&s.colorMode, "color", colorAuto, "colour the text report: auto (a terminal, unless NO_COLOR is set), always or never")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return checkColorMode(s.colorMode) }
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: see plangate --help", err)
 	})

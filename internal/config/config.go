@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // Version is the plangate.yaml format version this build reads.
@@ -271,8 +271,11 @@ func Defaults() Config {
 // Load reads the configuration file at path. A missing file is not an error
 // when required is false (the default plangate.yaml need not exist); the
 // defaults are returned then, with Dir set to the working directory.
-func Load(path string, required bool) (Config, error) {
+func Load(path string, required bool, opts ...LoadOption) (Config, error) {
 	cfg := Defaults()
+	for _, o := range opts {
+		o(&cfg)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) && !required {
@@ -294,6 +297,15 @@ func Load(path string, required bool) (Config, error) {
 	cfg.Path, cfg.Dir = path, filepath.Dir(abs)
 	cfg.resolve()
 	return cfg, cfg.Validate()
+}
+
+// LoadOption sets a default that the file, then the flags, override.
+type LoadOption func(*Config)
+
+// WithDefaultDSN makes url the server of the dsn backend unless the file or
+// a flag names one (the command line passes $DATABASE_URL).
+func WithDefaultDSN(url string) LoadOption {
+	return func(c *Config) { c.DSN = url }
 }
 
 // Decode strictly decodes YAML onto cfg: an unknown key is an error.
@@ -353,7 +365,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: backend %q: choose auto, docker, local or dsn", c.Backend)
 	}
 	if c.Backend == "dsn" && c.DSN == "" {
-		return errors.New("config: backend dsn needs a server: give --dsn URL or dsn in plangate.yaml")
+		return errors.New("config: backend dsn needs a server: give --dsn URL, dsn in plangate.yaml or DATABASE_URL")
 	}
 	for i, a := range c.Accept {
 		if a.Query == "" || a.Metric == "" || a.Reason == "" {

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/github/githubtest"
