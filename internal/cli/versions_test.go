@@ -10,7 +10,7 @@ import (
 
 	"github.com/moby/moby/client"
 	"github.com/rogpeppe/go-internal/testscript"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/plangate/plangate/internal/pgserver"
 )
