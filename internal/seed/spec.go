@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -97,24 +96,6 @@ type ColumnSpec struct {
 	p params
 	// line is where the column is defined, for messages about it.
 	line int
-}
-
-// Generators lists the column generators a data spec may name.
-var Generators = []string{"sequence", "uniform", "normal", "zipf", "category", "text", "timestamp", "uuid", "reference", "correlated"}
-
-// generatorParams lists, per generator, the settings it takes besides
-// `generator` and `null_fraction`.
-var generatorParams = map[string][]string{
-	"sequence":   {"start", "step"},
-	"uniform":    {"min", "max", "sorted"},
-	"normal":     {"mean", "stddev", "min", "max"},
-	"zipf":       {"min", "max", "skew"},
-	"category":   {"values"},
-	"text":       {"min_length", "max_length", "distinct", "skew", "unique", "prefix", "suffix"},
-	"timestamp":  {"min", "max", "sorted"},
-	"uuid":       {},
-	"reference":  {"table", "column", "skew"},
-	"correlated": {"with", "min_offset", "max_offset", "values", "strength"},
 }
 
 // SpecError is a mistake in a data spec, or a mismatch between the spec
@@ -244,14 +225,6 @@ type params struct {
 type choice struct {
 	value  string
 	weight float64
-}
-
-// offset is a correlated column's distance from the column it follows:
-// a duration for timestamps, a plain number otherwise.
-type offset struct {
-	n       float64 // the number, or microseconds for a duration
-	isTime  bool
-	written string
 }
 
 type specParser struct {
@@ -387,8 +360,9 @@ func (p *specParser) column(table, name string, n *yaml.Node) (ColumnSpec, error
 		return c, p.errf(n, table, name, "a column needs a mapping such as `{generator: %s}`, not %s", closestOr(n.Value, Generators, "uniform"), describeNode(n))
 	}
 	all := []string{"generator", "null_fraction"}
+	generators := columnGenerators()
 	for _, g := range Generators {
-		for _, k := range generatorParams[g] {
+		for _, k := range generators[g].settings {
 			if !contains(all, k) {
 				all = append(all, k)
 			}
@@ -407,7 +381,8 @@ func (p *specParser) column(table, name string, n *yaml.Node) (ColumnSpec, error
 		return c, p.errf(n, table, name, "missing `generator:` (one of %s)", strings.Join(Generators, ", "))
 	}
 	c.Generator = gen.Value
-	allowed, ok := generatorParams[c.Generator]
+	generator, ok := generators[c.Generator]
+	allowed := generator.settings
 	if !ok {
 		return c, p.errf(gen, table, name, "unknown generator %q%s", gen.Value, suggestOr(gen.Value, Generators))
 	}
@@ -429,246 +404,7 @@ func (p *specParser) column(table, name string, n *yaml.Node) (ColumnSpec, error
 	if c.NullFraction < 0 || c.NullFraction > 1 {
 		return c, p.errf(set["null_fraction"], table, name, "null_fraction must be between 0 and 1, not %s", set["null_fraction"].Value)
 	}
-	pr := &c.p
-	e := func(key, format string, args ...any) error {
-		node := set[key]
-		if node == nil {
-			node = n
-		}
-		return p.errf(node, table, name, format, args...)
-	}
-	switch c.Generator {
-	case "sequence":
-		pr.start, pr.step = 1, 1
-		if _, ok := set["start"]; ok {
-			pr.start = col.Start
-		}
-		if _, ok := set["step"]; ok {
-			pr.step = col.Step
-		}
-		if pr.step == 0 {
-			return c, e("step", "step must not be 0")
-		}
-	case "uniform", "normal", "zipf":
-		for _, k := range []string{"min", "max"} {
-			node, ok := set[k]
-			if !ok {
-				continue
-			}
-			f, err := strconv.ParseFloat(node.Value, 64)
-			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				return c, e(k, "%s must be a number, not %q", k, node.Value)
-			}
-			if k == "min" {
-				pr.min, pr.hasMin = f, true
-			} else {
-				pr.max, pr.hasMax = f, true
-			}
-		}
-		pr.sorted = col.Sorted
-		switch c.Generator {
-		case "uniform":
-			if !pr.hasMin || !pr.hasMax {
-				return c, e("", "uniform needs min and max, e.g. `{generator: uniform, min: 1, max: 100}`")
-			}
-		case "normal":
-			_, hasMean := set["mean"]
-			_, hasStd := set["stddev"]
-			if !hasMean || !hasStd {
-				return c, e("", "normal needs mean and stddev, e.g. `{generator: normal, mean: 50, stddev: 10}`")
-			}
-			pr.mean, pr.stddev = col.Mean, col.Stddev
-			if pr.stddev <= 0 {
-				return c, e("stddev", "stddev must be above 0")
-			}
-		case "zipf":
-			if !pr.hasMin {
-				pr.min, pr.hasMin = 1, true
-			}
-			if !pr.hasMax {
-				return c, e("", "zipf needs max (values run from min, the most frequent, to max), e.g. `{generator: zipf, max: 1000, skew: 1.1}`")
-			}
-			if pr.min != math.Trunc(pr.min) || pr.max != math.Trunc(pr.max) {
-				return c, e("min", "zipf draws whole numbers: min and max must be integers")
-			}
-			if pr.max-pr.min > 1e12 {
-				return c, e("max", "zipf range is too wide (at most 10^12 values)")
-			}
-			pr.skew = 1
-			if _, ok := set["skew"]; ok {
-				pr.skew = col.Skew
-			}
-			if pr.skew <= 0 {
-				return c, e("skew", "skew must be above 0 (1 is classic Zipf; larger is more skewed)")
-			}
-		}
-		if pr.hasMin && pr.hasMax && pr.min > pr.max {
-			return c, e("min", "min %s is above max %s", set["min"].Value, set["max"].Value)
-		}
-	case "category":
-		node, ok := set["values"]
-		if !ok {
-			return c, e("", "category needs values, e.g. `values: {paid: 70, pending: 25, refunded: 5}` or `values: [a, b, c]`")
-		}
-		choices, err := p.choices(node, table, name)
-		if err != nil {
-			return c, err
-		}
-		pr.choices = choices
-	case "text":
-		pr.minLength, pr.maxLength = 8, 16
-		_, hasMinL := set["min_length"]
-		_, hasMaxL := set["max_length"]
-		if hasMinL {
-			pr.minLength = col.MinLength
-		}
-		if hasMaxL {
-			pr.maxLength = col.MaxLength
-		}
-		if hasMinL && !hasMaxL && pr.maxLength < pr.minLength {
-			pr.maxLength = pr.minLength
-		}
-		if pr.minLength < 0 || pr.maxLength < pr.minLength || pr.maxLength > 1<<20 {
-			return c, e("min_length", "length range %d..%d is not valid: 0 <= min_length <= max_length <= 1048576", pr.minLength, pr.maxLength)
-		}
-		pr.distinct, pr.unique, pr.prefix, pr.suffix = col.Distinct, col.Unique, col.Prefix, col.Suffix
-		if _, ok := set["distinct"]; ok && pr.distinct < 1 {
-			return c, e("distinct", "distinct must be 1 or more")
-		}
-		if _, ok := set["skew"]; ok {
-			if pr.distinct == 0 {
-				return c, e("skew", "skew needs distinct: it skews how often each of the distinct values appears")
-			}
-			pr.skew = col.Skew
-			if pr.skew < 0 {
-				return c, e("skew", "skew must be 0 (uniform) or above")
-			}
-		}
-		if pr.unique {
-			if pr.distinct != 0 {
-				return c, e("unique", "unique and distinct contradict each other: keep one")
-			}
-			if pr.minLength < uniqueTextLength {
-				return c, e("min_length", "unique text needs min_length of at least %d (the unique part)", uniqueTextLength)
-			}
-		}
-	case "timestamp":
-		for _, k := range []string{"min", "max"} {
-			node, ok := set[k]
-			if !ok {
-				return c, e("", "timestamp needs min and max, e.g. `{generator: timestamp, min: 2021-01-01, max: 2025-01-01}`")
-			}
-			us, err := parseTime(node.Value)
-			if err != nil {
-				return c, e(k, "%s %q is not a time: write 2024-01-31, 2024-01-31 12:00:00 or 2024-01-31T12:00:00Z", k, node.Value)
-			}
-			if k == "min" {
-				pr.minTime = us
-			} else {
-				pr.maxTime = us
-			}
-		}
-		if pr.minTime > pr.maxTime {
-			return c, e("min", "min %s is after max %s", set["min"].Value, set["max"].Value)
-		}
-		pr.sorted = col.Sorted
-	case "uuid":
-	case "reference":
-		pr.table, pr.column, pr.skew = col.Table, col.Column, col.Skew
-		if pr.table == "" {
-			return c, e("", "reference needs table (and column, when not the table's primary key), e.g. `{generator: reference, table: customers, column: id}`")
-		}
-		if pr.skew < 0 {
-			return c, e("skew", "skew must be 0 (every row referenced about equally) or above (Zipf exponent: a few rows referenced most)")
-		}
-	case "correlated":
-		pr.with = col.With
-		if pr.with == "" {
-			return c, e("", "correlated needs with (the column it follows), and min_offset/max_offset or values")
-		}
-		if pr.with == name {
-			return c, e("with", "a column cannot follow itself")
-		}
-		_, hasMinO := set["min_offset"]
-		_, hasMaxO := set["max_offset"]
-		_, hasValues := set["values"]
-		switch {
-		case hasValues && (hasMinO || hasMaxO):
-			return c, e("values", "give either values (a mapping from the other column's values) or min_offset/max_offset (a distance from them), not both")
-		case hasValues:
-			choices, err := p.choices(set["values"], table, name)
-			if err != nil {
-				return c, err
-			}
-			pr.choices = choices
-			pr.strength = 1
-			if _, ok := set["strength"]; ok {
-				pr.strength = col.Strength
-			}
-			if pr.strength < 0 || pr.strength > 1 {
-				return c, e("strength", "strength must be between 0 (independent) and 1 (a function of %q)", pr.with)
-			}
-		case hasMinO || hasMaxO:
-			if _, ok := set["strength"]; ok {
-				return c, e("strength", "strength goes with values; an offset correlation is set by min_offset and max_offset")
-			}
-			var err error
-			if pr.minOffset, err = parseOffset(col.MinOffset); err != nil {
-				return c, e("min_offset", "min_offset: %v", err)
-			}
-			if pr.maxOffset, err = parseOffset(col.MaxOffset); err != nil {
-				return c, e("max_offset", "max_offset: %v", err)
-			}
-			if !hasMinO {
-				pr.minOffset = offset{isTime: pr.maxOffset.isTime}
-			}
-			if !hasMaxO {
-				pr.maxOffset = offset{n: pr.minOffset.n, isTime: pr.minOffset.isTime, written: pr.minOffset.written}
-			}
-			if pr.minOffset.isTime != pr.maxOffset.isTime && pr.minOffset.n != 0 && pr.maxOffset.n != 0 {
-				return c, e("min_offset", "min_offset and max_offset must both be durations or both numbers")
-			}
-			if pr.minOffset.n > pr.maxOffset.n {
-				return c, e("min_offset", "min_offset %s is above max_offset %s", col.MinOffset, col.MaxOffset)
-			}
-		default:
-			return c, e("", "correlated needs min_offset/max_offset (e.g. `{generator: correlated, with: created_at, min_offset: 1h, max_offset: 3d}`) or values (e.g. `{generator: correlated, with: country, values: [north, south], strength: 0.9}`)")
-		}
-	}
-	return c, nil
-}
-
-// choices reads category values: a mapping of value to weight, or a list of
-// equally likely values.
-func (p *specParser) choices(n *yaml.Node, table, column string) ([]choice, error) {
-	var out []choice
-	switch n.Kind {
-	case yaml.SequenceNode:
-		for _, v := range n.Content {
-			if v.Kind != yaml.ScalarNode {
-				return nil, p.errf(v, table, column, "each value must be a scalar, not %s", describeNode(v))
-			}
-			out = append(out, choice{value: v.Value, weight: 1})
-		}
-	case yaml.MappingNode:
-		pairs, err := p.mapping(n, table, column, "values", nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, kv := range pairs {
-			w, err := strconv.ParseFloat(kv[1].Value, 64)
-			if err != nil || w <= 0 || math.IsInf(w, 0) || math.IsNaN(w) {
-				return nil, p.errf(kv[1], table, column, "weight of %q must be a number above 0, not %q", kv[0].Value, kv[1].Value)
-			}
-			out = append(out, choice{value: kv[0].Value, weight: w})
-		}
-	default:
-		return nil, p.errf(n, table, column, "values must be a list or a mapping of value to weight, not %s", describeNode(n))
-	}
-	if len(out) == 0 {
-		return nil, p.errf(n, table, column, "values is empty")
-	}
-	return out, nil
+	return c, generator.parse(&columnSettings{p: p, table: table, name: name, node: n, set: set, yaml: col, params: &c.p})
 }
 
 // crossCheck checks what one column says about others: a reference to a
@@ -731,42 +467,6 @@ func (p *specParser) crossCheck(spec *Spec) error {
 		}
 	}
 	return nil
-}
-
-// uniqueTextLength is the length of the part of a unique text value that
-// makes it unique: a 64-bit number in base 32.
-const uniqueTextLength = 13
-
-// parseTime reads a time given as a date, a date and time (taken as UTC),
-// or RFC 3339, into microseconds since 1970-01-01 UTC.
-func parseTime(s string) (int64, error) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UnixMicro(), nil
-		}
-	}
-	return 0, fmt.Errorf("not a time: %q", s)
-}
-
-// parseOffset reads a number, or a duration such as 90s, 36h or 7d.
-func parseOffset(s string) (offset, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return offset{}, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) {
-		return offset{n: f, written: s}, nil
-	}
-	if strings.HasSuffix(s, "d") {
-		if f, err := strconv.ParseFloat(strings.TrimSuffix(s, "d"), 64); err == nil && !math.IsInf(f, 0) {
-			return offset{n: f * 86400e6, isTime: true, written: s}, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return offset{}, fmt.Errorf("%q is neither a number nor a duration such as 90s, 36h or 7d", s)
-	}
-	return offset{n: float64(d.Microseconds()), isTime: true, written: s}, nil
 }
 
 func describeNode(n *yaml.Node) string {
