@@ -95,3 +95,22 @@ func TestRedactConstants(t *testing.T) {
 		}
 	}
 }
+
+func TestSplit(t *testing.T) {
+	got, err := Split("CREATE TABLE t (a text DEFAULT ';');\n-- a comment; with a semicolon\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n\nBEGIN; COMMIT;")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"CREATE TABLE t (a text DEFAULT ';')", "-- a comment; with a semicolon\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql", "BEGIN", "COMMIT"}
+	if len(got) != len(want) {
+		t.Fatalf("Split = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("statement %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if _, err := Split("CREATE TABLE (;"); err == nil {
+		t.Error("a script that does not parse was split")
+	}
+}

@@ -1,0 +1,1 @@
+UPDATE orders SET status = 'archived' WHERE created_at < '2023-01-01';

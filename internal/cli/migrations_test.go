@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/plangate/plangate/internal/pgtest"
+)
+
+// TestMigrationsExample runs each migration of examples/migrations on the
+// seeded database (2M orders, 200k customers, a default partition holding
+// a month of events): every dangerous one must fail with its finding, every
+// safe way of making the same change must pass.
+func TestMigrationsExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 2.8M rows")
+	}
+	t.Setenv("PLANGATE_CACHE_DIR", pgtest.ServerReachableDir(t))
+	dir := filepath.Join("..", "..", "examples", "migrations")
+	cases := []struct {
+		file string
+		code int
+		want []string // finding kinds that must be reported as failures
+	}{
+		{"dangerous/01_column_volatile_default.sql", ExitRegressed, []string{"✗ [migration_rewrite] rewrote customers"}},
+		{"dangerous/02_index.sql", ExitRegressed, []string{"✗ [migration_scan] read all of orders (2,000,000 rows) under SHARE,"}},
+		{"dangerous/03_foreign_key.sql", ExitRegressed, []string{"✗ [migration_scan] read all of orders (2,000,000 rows) under SHARE ROW EXCLUSIVE"}},
+		{"dangerous/04_set_not_null.sql", ExitRegressed, []string{"✗ [migration_scan] read all of orders (2,000,000 rows) under ACCESS EXCLUSIVE"}},
+		{"dangerous/05_type_change.sql", ExitRegressed, []string{"✗ [migration_rewrite] rewrote orders", "✗ [migration_wal]"}},
+		{"dangerous/06_attach_with_default_rows.sql", ExitRegressed, []string{"✗ [migration_scan] read all of events_default"}},
+		{"dangerous/07_one_big_update.sql", ExitRegressed, []string{"✗ [migration_backfill] touched 1,051,199 rows", "✗ [migration_wal]"}},
+		{"safe/01_column_then_backfill.sql", ExitPass, nil},
+		{"safe/02_index_concurrently.sql", ExitPass, nil},
+		{"safe/03_foreign_key_not_valid.sql", ExitPass, nil},
+		{"safe/04_check_then_not_null.sql", ExitPass, nil},
+		{"safe/05_type_change_binary_compatible.sql", ExitPass, nil},
+		{"safe/06_attach_with_empty_default.sql", ExitPass, nil},
+		{"safe/07_batched_update.sql", ExitPass, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Main(context.Background(), []string{"migrate", "--config", filepath.Join(dir, "plangate.yaml"),
+				"--backend", "local", "--migrations", filepath.Join(dir, c.file)}, strings.NewReader(""), &stdout, &stderr)
+			out := stdout.String()
+			if code != c.code {
+				t.Fatalf("exit %d, want %d:\n%s\n%s", code, c.code, out, stderr.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("the report lacks %q:\n%s", w, out)
+				}
+			}
+			if c.code == ExitPass && strings.Contains(out, "✗") {
+				t.Errorf("a safe migration has a failing finding:\n%s", out)
+			}
+		})
+	}
+}

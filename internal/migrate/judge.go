@@ -1,0 +1,248 @@
+package migrate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Finding kinds: what a reviewer would say of a migration statement.
+const (
+	// FindingLock is a strong lock held past its budget on a large table.
+	FindingLock = "migration_lock"
+	// FindingScan is a large table read whole (validated, indexed,
+	// copied) while the statement holds a lock that blocks writes to it:
+	// everything that writes it waits for the whole scan.
+	FindingScan = "migration_scan"
+	// FindingRewrite is a large table rewritten: every row copied under an
+	// ACCESS EXCLUSIVE lock.
+	FindingRewrite = "migration_rewrite"
+	// FindingBackfill is one statement touching more rows than its budget.
+	FindingBackfill = "migration_backfill"
+	// FindingWAL is one statement writing more WAL than its budget.
+	FindingWAL = "migration_wal"
+	// FindingLockTimeout is a strong lock taken with no lock_timeout set:
+	// queued behind a long query, it blocks every query behind it.
+	FindingLockTimeout = "migration_lock_timeout"
+	// FindingFailed is a statement that failed on the seeded database.
+	FindingFailed = "migration_failed"
+)
+
+// Rules are the budgets a migration is held to. Migrations are new in each
+// pull request: there is no baseline, only budgets.
+type Rules struct {
+	// LockHeld is how long a lock that blocks writes may be held on a
+	// table of at least MinRows rows.
+	LockHeld time.Duration
+	// MinRows is the smallest table whose locks and rewrites matter.
+	MinRows float64
+	// BackfillRows is the most rows one statement may touch.
+	BackfillRows float64
+	// WALBytes is the most WAL one statement may write.
+	WALBytes float64
+}
+
+// DefaultRules are the budgets plangate holds migrations to when the
+// configuration sets none.
+func DefaultRules() Rules {
+	return Rules{
+		// A request that waits a second behind a lock is a visible
+		// outage for an interactive application.
+		LockHeld: time.Second,
+		// Below 10,000 rows a table is rewritten or scanned in well under
+		// a second.
+		MinRows: 10000,
+		// The bulk_write finding's budget for queries.
+		BackfillRows: 50000,
+		WALBytes:     64 << 20,
+	}
+}
+
+// Finding is one thing wrong with a migration statement.
+type Finding struct {
+	// Kind is one of the Finding kinds.
+	Kind string
+	// Fail is set when the finding fails the gate; otherwise it warns.
+	Fail bool
+	// Message says what the statement did, by how much, and what to do
+	// instead.
+	Message string
+}
+
+// Query is a query the application runs, as the migration gate sees it:
+// the table it reads or writes.
+type Query struct {
+	Name     string
+	Relation string
+	Writes   bool
+}
+
+// Judge holds each statement of res to the rules, naming the queries that
+// would wait behind each lock.
+func Judge(res *Result, rules Rules, queries []Query) [][]Finding {
+	out := make([][]Finding, len(res.Statements))
+	for i, st := range res.Statements {
+		out[i] = judgeOne(st, rules, queries)
+	}
+	return out
+}
+
+func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
+	var out []Finding
+	if st.Error != "" {
+		return []Finding{{Kind: FindingFailed, Fail: true, Message: "failed on the seeded database: " + st.Error}}
+	}
+	remedy := remedyFor(st.SQL)
+	scanned := map[string]bool{}
+	for _, l := range st.Locks {
+		if !blocksWrites(l.Mode) || l.Rows < rules.MinRows || scanned[l.Relation] ||
+			!slices.Contains(st.Scanned, l.Relation) || slices.Contains(st.Rewrites, l.Relation) {
+			continue
+		}
+		scanned[l.Relation] = true
+		out = append(out, Finding{Kind: FindingScan, Fail: true, Message: fmt.Sprintf(
+			"read all of %s (%s rows) under %s, held %s here: %s; %s",
+			l.Relation, count(l.Rows), modeName(l.Mode), seconds(l.Held), waitLine(l, Waiters(l, queries)), remedy)})
+	}
+	for _, l := range st.Locks {
+		if !blocksWrites(l.Mode) || l.Rows < rules.MinRows {
+			continue
+		}
+		waiting := Waiters(l, queries)
+		if l.Held > rules.LockHeld && !scanned[l.Relation] && !slices.Contains(st.Rewrites, l.Relation) {
+			msg := fmt.Sprintf("%s on %s (%s rows) held for %s, over the %s budget: %s; %s",
+				modeName(l.Mode), l.Relation, count(l.Rows), seconds(l.Held), seconds(rules.LockHeld), waitLine(l, waiting), remedy)
+			out = append(out, Finding{Kind: FindingLock, Fail: true, Message: msg})
+		}
+		if st.LockTimeout == "0" {
+			out = append(out, Finding{Kind: FindingLockTimeout, Message: fmt.Sprintf(
+				"%s on %s taken with no lock_timeout: queued behind a long query, it would hold up every query after it; SET lock_timeout (e.g. '3s') and retry on failure",
+				modeName(l.Mode), l.Relation)})
+		}
+	}
+	for _, rel := range st.Rewrites {
+		rows := 0.0
+		for _, l := range st.Locks {
+			if l.Relation == rel {
+				rows = max(rows, l.Rows)
+			}
+		}
+		if rows >= rules.MinRows {
+			out = append(out, Finding{Kind: FindingRewrite, Fail: true, Message: fmt.Sprintf(
+				"rewrote %s (%s rows) in %s: every row copied under ACCESS EXCLUSIVE; %s", rel, count(rows), seconds(st.Duration), remedy)})
+		}
+	}
+	if float64(st.Rows) > rules.BackfillRows {
+		out = append(out, Finding{Kind: FindingBackfill, Fail: true, Message: fmt.Sprintf(
+			"touched %s rows in one statement, over the %s budget: batch it (a few thousand rows per statement, each in its own transaction)",
+			count(float64(st.Rows)), count(rules.BackfillRows))})
+	}
+	if float64(st.WALBytes) > rules.WALBytes {
+		out = append(out, Finding{Kind: FindingWAL, Fail: true, Message: fmt.Sprintf(
+			"wrote %s of WAL, over the %s budget: replicas and archiving fall behind and the disk fills; batch it", size(float64(st.WALBytes)), size(rules.WALBytes))})
+	}
+	return out
+}
+
+// Waiters names the queries that would wait behind lock l: reads wait
+// behind ACCESS EXCLUSIVE only, writes behind every mode from SHARE up
+// (PostgreSQL's table-level lock conflict table).
+func Waiters(l Lock, queries []Query) []string {
+	var out []string
+	for _, q := range queries {
+		if q.Relation != l.Relation {
+			continue
+		}
+		if l.Mode == "AccessExclusiveLock" || q.Writes && blocksWrites(l.Mode) {
+			out = append(out, q.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// blocksWrites reports whether a lock mode conflicts with ROW EXCLUSIVE,
+// the lock INSERT, UPDATE and DELETE take.
+func blocksWrites(mode string) bool {
+	switch mode {
+	case "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock":
+		return true
+	}
+	return false
+}
+
+func waitLine(l Lock, waiting []string) string {
+	switch {
+	case len(waiting) == 0 && l.Mode == "AccessExclusiveLock":
+		return "every query of the table would wait (none of the captured ones uses it)"
+	case len(waiting) == 0:
+		return "every write to the table would wait (none of the captured ones writes it)"
+	}
+	names := waiting
+	if len(names) > 3 {
+		names = names[:3]
+	}
+	return fmt.Sprintf("%d captured %s would wait, including %s", len(waiting), plural(len(waiting), "query", "queries"), strings.Join(names, ", "))
+}
+
+// remedyFor says how to make the change without holding the lock.
+func remedyFor(sql string) string {
+	s := strings.ToLower(strings.Join(strings.Fields(sql), " "))
+	switch {
+	case strings.Contains(s, "create index") || strings.Contains(s, "create unique index"):
+		if !strings.Contains(s, "concurrently") {
+			return "build it with CREATE INDEX CONCURRENTLY, outside a transaction"
+		}
+	case strings.Contains(s, "attach partition") || strings.Contains(s, "partition of"):
+		return "the default partition is scanned under the lock: move its rows of the new range out first (or give it a CHECK constraint that excludes the range)"
+	case (strings.Contains(s, "foreign key") || strings.Contains(s, "references")) && !strings.Contains(s, "not valid"):
+		return "add the constraint NOT VALID, then VALIDATE CONSTRAINT in its own transaction (it lets reads and writes through)"
+	case strings.Contains(s, "add constraint") && strings.Contains(s, "check") && !strings.Contains(s, "not valid"):
+		return "add the CHECK constraint NOT VALID, then VALIDATE CONSTRAINT in its own transaction"
+	case strings.Contains(s, "set not null"):
+		return "add CHECK (column IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL: the validated check spares the scan"
+	case strings.Contains(s, "add column") && strings.Contains(s, "default"):
+		return "add the column nullable with no default, backfill it in batches, then set the default"
+	case strings.Contains(s, " type "):
+		return "add a new column of the new type, backfill it in batches and switch to it (or pick a change that needs no rewrite, such as varchar(n) to text)"
+	case strings.HasPrefix(s, "update") || strings.HasPrefix(s, "delete"):
+		return "batch it: a few thousand rows per statement, each in its own transaction"
+	}
+	return "split the change so that the lock is held briefly, with lock_timeout set"
+}
+
+func modeName(mode string) string {
+	name := strings.TrimSuffix(mode, "Lock")
+	var b strings.Builder
+	for i, r := range name {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToUpper(b.String())
+}
+
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.1f s", d.Seconds())
+}
+
+func count(n float64) string {
+	s := fmt.Sprintf("%.0f", n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func size(b float64) string {
+	return fmt.Sprintf("%.1f MiB", b/(1<<20))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
