@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/plangate/plangate/internal/gate"
 )
 
 // Finding kinds: what a reviewer would say of a migration statement.
@@ -103,7 +105,7 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 		scanned[l.Relation] = true
 		out = append(out, Finding{Kind: FindingScan, Fail: true, Message: fmt.Sprintf(
 			"read all of %s (%s rows) under %s, held %s here: %s; %s",
-			l.Relation, count(l.Rows), modeName(l.Mode), seconds(l.Held), waitLine(l, Waiters(l, queries)), remedy)})
+			l.Relation, rows(l.Rows), modeName(l.Mode), seconds(l.Held), waitLine(l, Waiters(l, queries)), remedy)})
 	}
 	for _, l := range st.Locks {
 		if !blocksWrites(l.Mode) || l.Rows < rules.MinRows {
@@ -112,7 +114,7 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 		waiting := Waiters(l, queries)
 		if l.Held > rules.LockHeld && !scanned[l.Relation] && !slices.Contains(st.Rewrites, l.Relation) {
 			msg := fmt.Sprintf("%s on %s (%s rows) held for %s, over the %s budget: %s; %s",
-				modeName(l.Mode), l.Relation, count(l.Rows), seconds(l.Held), seconds(rules.LockHeld), waitLine(l, waiting), remedy)
+				modeName(l.Mode), l.Relation, rows(l.Rows), seconds(l.Held), seconds(rules.LockHeld), waitLine(l, waiting), remedy)
 			out = append(out, Finding{Kind: FindingLock, Fail: true, Message: msg})
 		}
 		if st.LockTimeout == "0" {
@@ -122,25 +124,25 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 		}
 	}
 	for _, rel := range st.Rewrites {
-		rows := 0.0
+		size := 0.0
 		for _, l := range st.Locks {
 			if l.Relation == rel {
-				rows = max(rows, l.Rows)
+				size = max(size, l.Rows)
 			}
 		}
-		if rows >= rules.MinRows {
+		if size >= rules.MinRows {
 			out = append(out, Finding{Kind: FindingRewrite, Fail: true, Message: fmt.Sprintf(
-				"rewrote %s (%s rows) in %s: every row copied under ACCESS EXCLUSIVE; %s", rel, count(rows), seconds(st.Duration), remedy)})
+				"rewrote %s (%s rows) in %s: every row copied under ACCESS EXCLUSIVE; %s", rel, rows(size), seconds(st.Duration), remedy)})
 		}
 	}
 	if float64(st.Rows) > rules.BackfillRows {
 		out = append(out, Finding{Kind: FindingBackfill, Fail: true, Message: fmt.Sprintf(
 			"touched %s rows in one statement, over the %s budget: batch it (a few thousand rows per statement, each in its own transaction)",
-			count(float64(st.Rows)), count(rules.BackfillRows))})
+			rows(float64(st.Rows)), rows(rules.BackfillRows))})
 	}
 	if float64(st.WALBytes) > rules.WALBytes {
 		out = append(out, Finding{Kind: FindingWAL, Fail: true, Message: fmt.Sprintf(
-			"wrote %s of WAL, over the %s budget: replicas and archiving fall behind and the disk fills; batch it", size(float64(st.WALBytes)), size(rules.WALBytes))})
+			"wrote %s of WAL, over the %s budget: replicas and archiving fall behind and the disk fills; batch it", bytes(float64(st.WALBytes)), bytes(rules.WALBytes))})
 	}
 	return out
 }
@@ -228,21 +230,13 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-func count(n float64) string {
-	s := fmt.Sprintf("%.0f", n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-func size(b float64) string {
-	return fmt.Sprintf("%.1f MiB", b/(1<<20))
-}
-
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}
 	return many
 }
+
+// rows and bytes word numbers as the query reports do.
+func rows(n float64) string  { return gate.FormatValue(gate.MetricRows, n) }
+func bytes(n float64) string { return gate.FormatValue(gate.MetricWALBytes, n) }

@@ -44,16 +44,20 @@ type Result struct {
 // Measure provisions a server, seeds a database and replays every set of
 // queries on it, returning one result per set. Everything it started is
 // gone when it returns.
-func Measure(ctx context.Context, cfg config.Config, env Env, sets ...[]Query) (_ []*Result, err error) {
-	sd, err := Provision(ctx, cfg, env)
+func Measure(ctx context.Context, cfg config.Config, env Env, sets ...[]Query) ([]*Result, error) {
+	var results []*Result
+	err := onSeeded(ctx, cfg, env, func(sd *Seeded) (err error) {
+		results, err = replaySets(ctx, cfg, env, sd, sets)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if cerr := sd.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	return results, nil
+}
+
+// replaySets replays every set of queries on the seeded database.
+func replaySets(ctx context.Context, cfg config.Config, env Env, sd *Seeded, sets [][]Query) ([]*Result, error) {
 	srv, db := sd.Server, sd.DB
 
 	r, err := replay.New(ctx, srv.ConnString(db),

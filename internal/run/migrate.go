@@ -25,7 +25,7 @@ type Migrated struct {
 // .sql file, or a directory of them applied in name order) on it and judges
 // each statement. The configured queries, when there are any, name who
 // would wait behind each lock.
-func Migrate(ctx context.Context, cfg config.Config, env Env, path string) (_ *Migrated, err error) {
+func Migrate(ctx context.Context, cfg config.Config, env Env, path string) (*Migrated, error) {
 	files := []string{path}
 	if info, err := os.Stat(path); err != nil {
 		return nil, err
@@ -45,17 +45,12 @@ func Migrate(ctx context.Context, cfg config.Config, env Env, path string) (_ *M
 				Writes: q.ID.Kind.Writes() || q.ID.Kind == queryid.KindSelect && q.ID.SelectForUpdate})
 		}
 	}
-	sd, err := Provision(ctx, cfg, env)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if cerr := sd.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	env.progress().Stage("running %d migration files", len(files))
-	res, err := migrate.Run(ctx, sd.Server.ConnString(sd.DB), files)
+	var res *migrate.Result
+	err := onSeeded(ctx, cfg, env, func(sd *Seeded) (err error) {
+		env.progress().Stage("running %d migration files", len(files))
+		res, err = migrate.Run(ctx, sd.Server.ConnString(sd.DB), files)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -153,3 +153,18 @@ func failure(err, closeErr error) error {
 	}
 	return fmt.Errorf("%w (then, cleaning up: %w)", err, closeErr)
 }
+
+// onSeeded provisions the seeded database, hands it to f and lets go of
+// it, whatever f returns.
+func onSeeded(ctx context.Context, cfg config.Config, env Env, f func(*Seeded) error) (err error) {
+	sd, err := Provision(ctx, cfg, env)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := sd.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	return f(sd)
+}
