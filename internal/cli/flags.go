@@ -59,54 +59,33 @@ func (f *commonFlags) load(cmd *cobra.Command) (config.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
+	given := map[string]func(){
+		"schema":       func() { cfg.Schema = f.schema },
+		"seed":         func() { cfg.Seed = f.seed },
+		"queries":      func() { cfg.Queries = f.queries },
+		"baseline":     func() { cfg.Baseline = f.baseline },
+		"format":       func() { cfg.Format = f.format },
+		"output":       func() { cfg.Output = f.output },
+		"backend":      func() { cfg.Backend = f.backend },
+		"dsn":          func() { cfg.DSN = f.dsn },
+		"allow-remote": func() { cfg.AllowRemote = f.allowRemote },
+		"data":         func() { cfg.Data = f.data },
+		"scale":        func() { cfg.Scale = f.scale },
+		"no-cache":     func() { cfg.Cache.Disabled = f.noCache },
+		"repeat":       func() { cfg.Replay.Repeat = f.repeat },
+		"image":        func() { cfg.Postgres.Image = f.image },
+		"pg-version":   func() { cfg.Postgres.Version = f.pgVersion },
+	}
 	changed := cmd.Flags().Changed
-	if changed("schema") {
-		cfg.Schema = f.schema
-	}
-	if changed("seed") {
-		cfg.Seed = f.seed
-	}
-	if changed("queries") {
-		cfg.Queries = f.queries
-	}
-	if changed("baseline") {
-		cfg.Baseline = f.baseline
-	}
-	if changed("format") {
-		cfg.Format = f.format
-	}
-	if changed("output") {
-		cfg.Output = f.output
-	}
-	if changed("backend") {
-		cfg.Backend = f.backend
-	}
-	if changed("dsn") {
-		cfg.DSN = f.dsn
-		if !changed("backend") && cfg.Backend == "auto" {
-			cfg.Backend = "dsn"
+	for name, apply := range given {
+		if changed(name) {
+			apply()
 		}
 	}
-	if changed("allow-remote") {
-		cfg.AllowRemote = f.allowRemote
-	}
-	if changed("data") {
-		cfg.Data = f.data
-	}
-	if changed("scale") {
-		cfg.Scale = f.scale
-	}
-	if changed("no-cache") {
-		cfg.Cache.Disabled = f.noCache
-	}
-	if changed("repeat") {
-		cfg.Replay.Repeat = f.repeat
-	}
-	if changed("image") {
-		cfg.Postgres.Image = f.image
-	}
-	if changed("pg-version") {
-		cfg.Postgres.Version = f.pgVersion
+	// A server named by --dsn is the one to use, unless --backend or the
+	// file chose otherwise.
+	if changed("dsn") && !changed("backend") && cfg.Backend == "auto" {
+		cfg.Backend = "dsn"
 	}
 	return cfg, cfg.Validate()
 }

@@ -1,10 +1,10 @@
 package gate
 
 import (
-	"github.com/plangate/plangate/internal/plan"
-
 	"fmt"
 	"slices"
+
+	"github.com/plangate/plangate/internal/plan"
 )
 
 // FilterRule configures filter: a scan whose filter removes more than Ratio

@@ -55,23 +55,23 @@ func (r Rule) Override(o Rule) Rule {
 	if o.Set == 0 {
 		o.Set = o.nonZero()
 	}
-	if o.Set&SetRelative != 0 {
-		r.Relative = o.Relative
-	}
-	if o.Set&SetAbsolute != 0 {
-		r.Absolute = o.Absolute
-	}
-	if o.Set&SetBudget != 0 {
-		r.Budget = o.Budget
+	for _, f := range []struct {
+		bit      RuleFields
+		dst      *float64
+		override float64
+	}{
+		{SetRelative, &r.Relative, o.Relative},
+		{SetAbsolute, &r.Absolute, o.Absolute},
+		{SetBudget, &r.Budget, o.Budget},
+		{SetWarnAbove, &r.WarnAbove, o.WarnAbove},
+		{SetFailAbove, &r.FailAbove, o.FailAbove},
+	} {
+		if o.Set&f.bit != 0 {
+			*f.dst = f.override
+		}
 	}
 	if o.Set&SetGate != 0 {
 		r.Gate = o.Gate
-	}
-	if o.Set&SetWarnAbove != 0 {
-		r.WarnAbove = o.WarnAbove
-	}
-	if o.Set&SetFailAbove != 0 {
-		r.FailAbove = o.FailAbove
 	}
 	r.Set = 0
 	return r

@@ -266,22 +266,8 @@ type tableRead struct {
 // blocksRead maps each user table to the blocks the current transaction
 // read of it so far, and its size in pages.
 func blocksRead(ctx context.Context, conn *pgx.Conn) (map[string]tableRead, error) {
-	rows, err := conn.Query(ctx, `SELECT `+relName+`, pg_stat_get_xact_blocks_fetched(c.oid), c.relpages::bigint
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'm') AND `+userSchemas)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]tableRead{}
-	for rows.Next() {
-		var name string
-		var r tableRead
-		if err := rows.Scan(&name, &r.blocks, &r.pages); err != nil {
-			return nil, err
-		}
-		out[name] = r
-	}
-	return out, rows.Err()
+	return perTable(ctx, conn, `pg_stat_get_xact_blocks_fetched(c.oid), c.relpages::bigint`, `'r', 'm'`,
+		func(r *tableRead) []any { return []any{&r.blocks, &r.pages} })
 }
 
 // ownLocks are the table locks this session holds now.
@@ -349,42 +335,31 @@ func settle(res *Result, w *watcher, sizes map[string]float64) error {
 // relfilenodes maps each user table to its storage: a table that gets a new
 // one was rewritten.
 func relfilenodes(ctx context.Context, conn *pgx.Conn) (map[string]uint32, error) {
-	rows, err := conn.Query(ctx, `SELECT `+relName+`, c.relfilenode::oid::bigint
-		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'm') AND `+userSchemas)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]uint32{}
-	for rows.Next() {
-		var name string
-		var node int64
-		if err := rows.Scan(&name, &node); err != nil {
-			return nil, err
-		}
-		out[name] = uint32(node)
-	}
-	return out, rows.Err()
+	return perTable(ctx, conn, `c.relfilenode`, `'r', 'm'`, func(node *uint32) []any { return []any{node} })
 }
 
 // tableSizes maps each user table to its rows, as the planner knows them.
 func tableSizes(ctx context.Context, conn *pgx.Conn) (map[string]float64, error) {
-	rows, err := conn.Query(ctx, `SELECT `+relName+`, greatest(c.reltuples, 0)::float8
+	return perTable(ctx, conn, `greatest(c.reltuples, 0)::float8`, `'r', 'p', 'm'`, func(n *float64) []any { return []any{n} })
+}
+
+// perTable selects columns of the user's relations of the given kinds and
+// maps each relation's name to what fields scans them into.
+func perTable[T any](ctx context.Context, conn *pgx.Conn, columns, kinds string, fields func(*T) []any) (map[string]T, error) {
+	rows, err := conn.Query(ctx, `SELECT `+relName+`, `+columns+`
 		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.relkind IN ('r', 'p', 'm') AND `+userSchemas)
+		WHERE c.relkind IN (`+kinds+`) AND `+userSchemas)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]float64{}
-	for rows.Next() {
-		var name string
-		var n float64
-		if err := rows.Scan(&name, &n); err != nil {
-			return nil, err
-		}
-		out[name] = n
-	}
-	return out, rows.Err()
+	out := map[string]T{}
+	var name string
+	var v T
+	_, err = pgx.ForEachRow(rows, append([]any{&name}, fields(&v)...), func() error {
+		out[name] = v
+		return nil
+	})
+	return out, err
 }
 
 // relName names a pg_class row c in namespace n as reports do.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/plangate/plangate/internal/leftover"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // staleDatabaseAge is how old a marked database of another host must be,
@@ -49,7 +50,7 @@ func CreateDatabase(ctx context.Context, srv Server, name, template string) erro
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			return err
 		}
-		_, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{name}.Sanitize()+" IS "+quoteLiteral(leftover.Marker()))
+		_, err := conn.Exec(ctx, "COMMENT ON DATABASE "+pgx.Identifier{name}.Sanitize()+" IS "+pgsql.Literal(leftover.Marker()))
 		return err
 	})
 }
@@ -59,47 +60,27 @@ func CreateDatabase(ctx context.Context, srv Server, name, template string) erro
 // either marked stale or unmarked with nobody creating them (creatingLock).
 // It is best effort.
 func sweepDatabases(ctx context.Context, conn *pgx.Conn) {
-	rows, err := conn.Query(ctx, `
+	dbs, err := pgsql.CollectNamed(ctx, conn, `
 		SELECT d.datname, coalesce(shobj_description(d.oid, 'pg_database'), '') FROM pg_database d
 		WHERE d.datname ~ '^plangate(_[a-z]+)?_[0-9a-f]{12}$'
 		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)`)
 	if err != nil {
 		return
 	}
-	type db struct{ name, comment string }
-	dbs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (db, error) {
-		var d db
-		err := row.Scan(&d.name, &d.comment)
-		return d, err
-	})
-	if err != nil {
-		return
-	}
 	for _, d := range dbs {
-		drop := leftover.Stale(d.comment, staleDatabaseAge, time.Now())
-		if d.comment == "" {
+		drop := leftover.Stale(d.Comment, staleDatabaseAge, time.Now())
+		if d.Comment == "" {
 			var free bool
-			if conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", creatingLock, d.name).Scan(&free) != nil || !free {
+			if conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", creatingLock, d.Name).Scan(&free) != nil || !free {
 				continue
 			}
-			defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, hashtext($2))", creatingLock, d.name)
+			defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1, hashtext($2))", creatingLock, d.Name)
 			drop = true
 		}
 		if drop {
-			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d.name}.Sanitize())
+			_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{d.Name}.Sanitize())
 		}
 	}
-}
-
-func quoteLiteral(s string) string {
-	out := []byte{'\''}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '\''))
 }
 
 // DropDatabase drops database name on srv if it exists, closing any

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // TestCreateDatabase_SweepsKilledRunsDatabases: a scratch database that a
@@ -66,7 +67,7 @@ func TestCreateDatabase_SweepsKilledRunsDatabases(t *testing.T) {
 		if d.comment == "" {
 			continue
 		}
-		if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+d.name+" IS "+quoteLiteral(d.comment)); err != nil {
+		if _, err := conn.Exec(ctx, "COMMENT ON DATABASE "+d.name+" IS "+pgsql.Literal(d.comment)); err != nil {
 			t.Fatal(err)
 		}
 		if d.session {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/plangate/plangate/internal/leftover"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // rolePrefix starts the name of every role plangate creates for a run's
@@ -60,8 +61,8 @@ func (r *Replayer) createRole(ctx context.Context, cfg *pgx.ConnConfig) error {
 	// run killed in between leaves a role no later run would sweep.
 	stmts := []string{
 		"BEGIN",
-		"CREATE ROLE " + ident + " " + attrs + " PASSWORD " + quoteLiteral(password),
-		"COMMENT ON ROLE " + ident + " IS " + quoteLiteral(leftover.Marker()),
+		"CREATE ROLE " + ident + " " + attrs + " PASSWORD " + pgsql.Literal(password),
+		"COMMENT ON ROLE " + ident + " IS " + pgsql.Literal(leftover.Marker()),
 		"COMMIT",
 	}
 	if err := r.execAll(ctx, stmts); err != nil {
@@ -99,7 +100,7 @@ func (r *Replayer) limitRole(ctx context.Context, ident string, super bool) erro
 		r.warnf("replay: temp_file_limit not set: it needs a superuser and this role is not one; replays run without a cap on temporary files")
 		return nil
 	}
-	if _, err := r.admin.Exec(ctx, "ALTER ROLE "+ident+" SET temp_file_limit = "+quoteLiteral(r.opts.tempFileLimit)); err != nil {
+	if _, err := r.admin.Exec(ctx, "ALTER ROLE "+ident+" SET temp_file_limit = "+pgsql.Literal(r.opts.tempFileLimit)); err != nil {
 		return fmt.Errorf("replay: setting temp_file_limit = %q: %w", r.opts.tempFileLimit, err)
 	}
 	r.roleTempLimit = true
@@ -170,27 +171,18 @@ func (r *Replayer) dropRole(ctx context.Context) error {
 // staleRoleAge or made by a process of this machine that is gone. A role
 // whose database still exists cannot be dropped yet; a later run will.
 func (r *Replayer) sweepRoles(ctx context.Context) {
-	rows, err := r.admin.Query(ctx, `
+	roles, err := pgsql.CollectNamed(ctx, r.admin, `
 		SELECT rolname, coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles r
 		WHERE rolname LIKE 'plangate\_replay\_%'
 		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.usename = r.rolname)`)
 	if err != nil {
 		return
 	}
-	type found struct{ name, comment string }
-	roles, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (found, error) {
-		var f found
-		err := row.Scan(&f.name, &f.comment)
-		return f, err
-	})
-	if err != nil {
-		return
-	}
 	for _, f := range roles {
-		if !leftover.Stale(f.comment, staleRoleAge, time.Now()) {
+		if !leftover.Stale(f.Comment, staleRoleAge, time.Now()) {
 			continue
 		}
-		ident := pgx.Identifier{f.name}.Sanitize()
+		ident := pgx.Identifier{f.Name}.Sanitize()
 		_ = r.execAll(ctx, []string{"DROP OWNED BY " + ident, "DROP ROLE " + ident})
 	}
 }
@@ -221,8 +213,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func quoteLiteral(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }

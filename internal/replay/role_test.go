@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // admin connects to dsn as the role that seeded it, for the test's own
@@ -200,7 +201,7 @@ func TestNew_SweepsRolesOfKilledRuns(t *testing.T) {
 	}
 	for name, comment := range roles {
 		mustExec(t, check, "CREATE ROLE "+name)
-		mustExec(t, check, "COMMENT ON ROLE "+name+" IS "+quoteLiteral(comment))
+		mustExec(t, check, "COMMENT ON ROLE "+name+" IS "+pgsql.Literal(comment))
 		t.Cleanup(func() { check.Exec(context.Background(), "DROP ROLE IF EXISTS "+name) })
 	}
 	newReplayer(t, dsn)

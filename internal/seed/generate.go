@@ -332,8 +332,6 @@ func (g *generation) resetSequences(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 // runParallel runs n jobs on up to workers connections of their own, each
 // set up with the setup statements; the first error stops the rest.
 func runParallel(ctx context.Context, workers, n int, connString string, setup []string, job func(context.Context, *pgx.Conn, int) error) error {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // Rows load fastest into tables without indexes or foreign keys, which are
@@ -177,17 +178,14 @@ func partitionIndexes(ctx context.Context, conn *pgx.Conn, index uint32) (map[ui
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[uint32]partitionIndex{}
-	for rows.Next() {
-		var table uint32
-		var p partitionIndex
-		if err := rows.Scan(&table, &p.name, &p.bare); err != nil {
-			return nil, err
-		}
+	var table uint32
+	var p partitionIndex
+	_, err = pgx.ForEachRow(rows, []any{&table, &p.name, &p.bare}, func() error {
 		out[table] = p
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // readForeignKeys lists the foreign keys from or to the given tables.
@@ -315,7 +313,7 @@ func (s deferredSet) buildIndexes(ctx context.Context, conn *pgx.Conn, rc rebuil
 		waves[w] = append(waves[w], d)
 	}
 	start := time.Now()
-	setup := []string{"SET maintenance_work_mem = " + quoteLiteral(rc.workMem)}
+	setup := []string{"SET maintenance_work_mem = " + pgsql.Literal(rc.workMem)}
 	for _, jobs := range waves {
 		if len(jobs) == 0 {
 			continue
@@ -391,17 +389,14 @@ func tableSizes(ctx context.Context, conn *pgx.Conn, indexes []indexDef) (map[ui
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[uint32]int64{}
-	for rows.Next() {
-		var oid uint32
-		var size int64
-		if err := rows.Scan(&oid, &size); err != nil {
-			return nil, err
-		}
+	var oid uint32
+	var size int64
+	_, err = pgx.ForEachRow(rows, []any{&oid, &size}, func() error {
 		out[oid] = size
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // addForeignKeys recreates the dropped foreign keys one at a time: each
@@ -412,7 +407,7 @@ func (s deferredSet) addForeignKeys(ctx context.Context, conn *pgx.Conn, rc rebu
 	}
 	// The check behind ADD FOREIGN KEY runs with work_mem raised to
 	// maintenance_work_mem.
-	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = "+quoteLiteral(rc.workMem)); err != nil {
+	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = "+pgsql.Literal(rc.workMem)); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
 	start := time.Now()

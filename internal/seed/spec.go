@@ -117,13 +117,21 @@ func (e *SpecError) Error() string {
 	if e.File != "" {
 		b.WriteString(e.File + ": ")
 	}
-	if e.Table != "" {
-		fmt.Fprintf(&b, "table %q: ", e.Table)
+	b.WriteString(located(e.Table, e.Column, e.Problem))
+	return b.String()
+}
+
+// located prefixes msg with the table and column it is about, either of
+// which may be empty: `table "orders": column "total": msg`.
+func located(table, column, msg string) string {
+	var b strings.Builder
+	if table != "" {
+		fmt.Fprintf(&b, "table %q: ", table)
 	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, "column %q: ", e.Column)
+	if column != "" {
+		fmt.Fprintf(&b, "column %q: ", column)
 	}
-	b.WriteString(e.Problem)
+	b.WriteString(msg)
 	return b.String()
 }
 
@@ -407,23 +415,24 @@ func (p *specParser) column(table, name string, n *yaml.Node) (ColumnSpec, error
 	return c, generator.parse(&columnSettings{p: p, table: table, name: name, node: n, set: set, yaml: col, params: &c.p})
 }
 
+// byName indexes items by their names and lists the names in order.
+func byName[T any](items []T, name func(*T) string) (map[string]*T, []string) {
+	index := make(map[string]*T, len(items))
+	names := make([]string, 0, len(items))
+	for i := range items {
+		index[name(&items[i])] = &items[i]
+		names = append(names, name(&items[i]))
+	}
+	return index, names
+}
+
 // crossCheck checks what one column says about others: a reference to a
 // table of the spec names a column it fills, a correlated column follows a
 // generated column of its own table, and correlations do not loop.
 func (p *specParser) crossCheck(spec *Spec) error {
-	tables := map[string]*TableSpec{}
-	var names []string
-	for i := range spec.Tables {
-		tables[spec.Tables[i].Name] = &spec.Tables[i]
-		names = append(names, spec.Tables[i].Name)
-	}
+	tables, names := byName(spec.Tables, func(t *TableSpec) string { return t.Name })
 	for _, t := range spec.Tables {
-		cols := map[string]*ColumnSpec{}
-		var colNames []string
-		for i := range t.Columns {
-			cols[t.Columns[i].Name] = &t.Columns[i]
-			colNames = append(colNames, t.Columns[i].Name)
-		}
+		cols, colNames := byName(t.Columns, func(c *ColumnSpec) string { return c.Name })
 		for _, c := range t.Columns {
 			switch c.Generator {
 			case "reference":

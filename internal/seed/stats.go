@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/plangate/plangate/internal/pgsql"
 )
 
 // StatsVersion is the version of the statistics file format.
@@ -228,17 +229,7 @@ type Warning struct {
 	Message       string
 }
 
-func (w Warning) String() string {
-	var b strings.Builder
-	if w.Table != "" {
-		fmt.Fprintf(&b, "table %s: ", w.Table)
-	}
-	if w.Column != "" {
-		fmt.Fprintf(&b, "column %q: ", w.Column)
-	}
-	b.WriteString(w.Message)
-	return b.String()
-}
+func (w Warning) String() string { return located(w.Table, w.Column, w.Message) }
 
 // UnsupportedVersionError is returned by ApplyStats on a server that cannot
 // take statistics: before PostgreSQL 18.
@@ -480,7 +471,7 @@ func applySettings(ctx context.Context, conn *pgx.Conn, settings map[string]stri
 			warn("", "", "setting %s = %s: not known to this server: skipped", name, settings[name])
 			continue
 		}
-		sql := fmt.Sprintf("ALTER DATABASE %s SET %s = %s", pgx.Identifier{db}.Sanitize(), pgx.Identifier{name}.Sanitize(), quoteLiteral(settings[name]))
+		sql := fmt.Sprintf("ALTER DATABASE %s SET %s = %s", pgx.Identifier{db}.Sanitize(), pgx.Identifier{name}.Sanitize(), pgsql.Literal(settings[name]))
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			warn("", "", "setting %s = %s: %v", name, settings[name], err)
 		}

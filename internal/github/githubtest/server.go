@@ -18,7 +18,9 @@ import (
 // units, as GitHub's 65,536-character limit.
 const MaxBody = 65536
 
-// Comment is a stored comment.
+// Comment is a stored comment, in GitHub's wire format. It is written out
+// here rather than taken from package github, so that a wrong key in the
+// client's type fails the tests instead of agreeing with itself.
 type Comment struct {
 	ID      int64  `json:"id"`
 	Body    string `json:"body"`
@@ -163,29 +165,34 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	})
 }
 
+// positiveParam reads a positive integer query parameter, def when absent;
+// anything else is answered with 422 and false.
+func positiveParam(w http.ResponseWriter, r *http.Request, name string, def int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		writeError(w, http.StatusUnprocessableEntity, name+" must be a positive integer")
+		return 0, false
+	}
+	return n, true
+}
+
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	key, ok := threadKey(w, r)
 	if !ok {
 		return
 	}
-	perPage := 30 // GitHub's default
-	if v := r.URL.Query().Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "per_page must be a positive integer")
-			return
-		}
-		perPage = n
+	perPage, ok := positiveParam(w, r, "per_page", 30) // GitHub's default
+	if !ok {
+		return
 	}
 	perPage = min(perPage, s.cfg.MaxPerPage)
-	page := 1
-	if v := r.URL.Query().Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "page must be a positive integer")
-			return
-		}
-		page = n
+	page, ok := positiveParam(w, r, "page", 1)
+	if !ok {
+		return
 	}
 
 	s.mu.Lock()
