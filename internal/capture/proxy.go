@@ -59,6 +59,7 @@ type Proxy struct {
 	targets []upstreamTarget
 	record  func(Execution)
 	log     io.Writer
+	every   bool
 
 	mu       sync.Mutex
 	stats    ProxyStats
@@ -80,6 +81,13 @@ type ProxyOption func(*Proxy)
 // long: the client waits for the statement's result meanwhile.
 func WithRecorder(record func(Execution)) ProxyOption {
 	return func(p *Proxy) { p.record = record }
+}
+
+// WithEveryStatement records every statement that completes, those a
+// capture leaves out among them (transaction control, DDL, SET): what a
+// migration tool runs, in order.
+func WithEveryStatement() ProxyOption {
+	return func(p *Proxy) { p.every = true }
 }
 
 // WithProxyLog sets where the proxy reports connections that fail, such as

@@ -282,7 +282,7 @@ func (s *session) complete(front *pending, tag string, now time.Time) (*Executio
 	default:
 		return nil, ""
 	}
-	if skip, word := noise(sql); skip {
+	if skip, word := noise(sql); skip && !s.proxy.every {
 		return nil, word
 	}
 	group := s.group

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"sort"
@@ -122,7 +121,7 @@ func runCapture(ctx context.Context, s *streams, listen, upstream, out string, c
 
 	child := exec.CommandContext(ctx, command[0], command[1:]...)
 	child.Stdin, child.Stdout, child.Stderr = s.in, s.out, s.err
-	child.Env = childEnv(os.Environ(), upCfg, addr)
+	child.Env = capture.ClientEnv(os.Environ(), upCfg, addr)
 	// On Ctrl-C the command gets an interrupt, as it would in a terminal,
 	// and some time to finish its own cleanup.
 	child.Cancel = func() error { return child.Process.Signal(os.Interrupt) }
@@ -176,57 +175,6 @@ func (e *childExitError) Unwrap() error {
 		return gate.ErrRegressed
 	}
 	return nil
-}
-
-// childEnv points the libpq environment and DATABASE_URL at the proxy,
-// keeping the user, password and database of the upstream DSN.
-func childEnv(environ []string, up *pgconn.Config, addr *net.TCPAddr) []string {
-	host, port := addr.IP.String(), strconv.Itoa(addr.Port)
-	set := map[string]string{
-		"PGHOST":    host,
-		"PGPORT":    port,
-		"PGSSLMODE": "disable",
-	}
-	u := &url.URL{Scheme: "postgres", Host: net.JoinHostPort(host, port), Path: "/" + up.Database}
-	if up.User != "" {
-		set["PGUSER"] = up.User
-		u.User = url.User(up.User)
-		if up.Password != "" {
-			set["PGPASSWORD"] = up.Password
-			u.User = url.UserPassword(up.User, up.Password)
-		}
-	}
-	if up.Database != "" {
-		set["PGDATABASE"] = up.Database
-	}
-	q := url.Values{"sslmode": {"disable"}}
-	for k, v := range up.RuntimeParams {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	set["DATABASE_URL"] = u.String()
-
-	// Settings that would send the client elsewhere, or ask it for TLS the
-	// proxy does not offer, are dropped.
-	drop := map[string]bool{"PGHOSTADDR": true, "PGSERVICE": true, "PGSERVICEFILE": true, "PGSSLNEGOTIATION": true,
-		"PGREQUIRESSL": true, "PGGSSENCMODE": true, "PGREQUIREAUTH": true, "PGCHANNELBINDING": true}
-	var env []string
-	for _, kv := range environ {
-		k, _, _ := strings.Cut(kv, "=")
-		if _, overridden := set[k]; overridden || drop[k] {
-			continue
-		}
-		env = append(env, kv)
-	}
-	keys := make([]string, 0, len(set))
-	for k := range set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+set[k])
-	}
-	return env
 }
 
 // captureSummary says what was recorded, for stderr.

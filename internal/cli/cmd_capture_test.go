@@ -254,7 +254,7 @@ func TestChildEnv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := childEnv(tt.environ, cfg, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6543})
+			got := capture.ClientEnv(tt.environ, cfg, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6543})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
 			}

@@ -18,6 +18,7 @@ import (
 func newCheckCmd(s *streams) *cobra.Command {
 	var (
 		f           commonFlags
+		mf          migrationFlags
 		remeasure   bool
 		baseQueries []string
 	)
@@ -25,12 +26,18 @@ func newCheckCmd(s *streams) *cobra.Command {
 		Use:   "check",
 		Short: "Replay the queries and fail if they regressed against the baseline",
 		Long: `check seeds a database, replays every query with EXPLAIN ANALYZE, compares the
-metrics with the baseline and prints a report. Exit status: 0 pass, 1 at least
-one query regressed, 2 error.`,
+metrics with the baseline and prints a report. With migrations (--migrations,
+--migrate-command or migrations: in plangate.yaml) it first runs them on the
+seeded database and judges them as migrate does, then replays the queries on
+the migrated schema. Exit status: 0 pass, 1 at least one query regressed or a
+migration is dangerous, 2 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load(cmd)
 			if err != nil {
+				return err
+			}
+			if err := mf.apply(cmd, &cfg); err != nil {
 				return err
 			}
 			if err := checkFormat(cfg.Format); err != nil {
@@ -66,6 +73,7 @@ one query regressed, 2 error.`,
 		},
 	}
 	f.register(cmd.Flags())
+	mf.register(cmd.Flags())
 	cmd.Flags().BoolVar(&remeasure, "remeasure-baseline", false,
 		"replay the baseline's queries (--baseline-queries) in this run and compare with them instead of the baseline file")
 	cmd.Flags().StringArrayVar(&baseQueries, "baseline-queries", nil, "the baseline's query sources, for --remeasure-baseline (repeatable)")

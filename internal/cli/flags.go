@@ -106,3 +106,25 @@ func configFile(flag string) (string, bool, error) {
 	}
 	return found, true, nil
 }
+
+// migrationFlags name a pull request's migrations, for check and migrate;
+// each is also settable in plangate.yaml (migrations.path,
+// migrations.command).
+type migrationFlags struct {
+	path, command string
+}
+
+func (m *migrationFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&m.path, "migrations", "", "the pull request's migrations: a directory of .sql files applied in name order, or one .sql file")
+	fs.StringVar(&m.command, "migrate-command", "", `the project's migration tool, run through plangate's proxy against a copy of the seeded database (e.g. "python manage.py migrate"); it gets DATABASE_URL and PG*`)
+}
+
+// apply lays the flags that were given over cfg's migrations: either flag
+// replaces both of the file's keys.
+func (m *migrationFlags) apply(cmd *cobra.Command, cfg *config.Config) error {
+	changed := cmd.Flags().Changed
+	if changed("migrations") || changed("migrate-command") {
+		cfg.Migrations.Path, cfg.Migrations.Command = m.path, m.command
+	}
+	return cfg.Validate()
+}

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,5 +60,75 @@ func TestMigrationsExample(t *testing.T) {
 				t.Errorf("a safe migration has a failing finding:\n%s", out)
 			}
 		})
+	}
+}
+
+// TestMigrations_CheckReplaysOnMigratedSchema records a baseline of
+// examples/migrations, then checks it with a migration that drops the
+// primary key of orders: the migration itself is quick and passes, but the
+// query that found an order by its key now reads the whole table, and check
+// fails on it, with the migration in its own section of the report.
+func TestMigrations_CheckReplaysOnMigratedSchema(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 2.8M rows")
+	}
+	t.Setenv("PLANGATE_CACHE_DIR", pgtest.ServerReachableDir(t))
+	dir := filepath.Join("..", "..", "examples", "migrations")
+	tmp := t.TempDir()
+	base := filepath.Join(tmp, "plangate.baseline.json")
+	drop := filepath.Join(tmp, "0001_drop_orders_pkey.sql")
+	if err := os.WriteFile(drop, []byte("ALTER TABLE orders DROP CONSTRAINT orders_pkey;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--config", filepath.Join(dir, "plangate.yaml"), "--backend", "local", "--baseline", base}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), append([]string{"baseline"}, common...), strings.NewReader(""), &stdout, &stderr); code != ExitPass {
+		t.Fatalf("baseline: exit %d:\n%s", code, stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := Main(context.Background(), append([]string{"check", "--format", "markdown", "--migrations", drop}, common...),
+		strings.NewReader(""), &stdout, &stderr)
+	out := stdout.String()
+	if code != ExitRegressed {
+		t.Fatalf("check: exit %d, want %d:\n%s\n%s", code, ExitRegressed, out, stderr.String())
+	}
+	for _, want := range []string{"### 🧱 Migrations: 1 migration statement", "0001_drop_orders_pkey.sql #1", "mark_shipped"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "❌ plangate: 1 query regressed") {
+		t.Errorf("the verdict should name the regressed query, not the migration:\n%s", out)
+	}
+}
+
+// TestMigrations_Command runs a project's own migration tool, here psql
+// reading a migration file through DATABASE_URL, instead of a directory:
+// its statements are recorded through plangate's proxy and measured as the
+// files are.
+func TestMigrations_Command(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 2.8M rows")
+	}
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed")
+	}
+	t.Setenv("PLANGATE_CACHE_DIR", pgtest.ServerReachableDir(t))
+	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "migrations"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	command := psql + ` "$DATABASE_URL" -v ON_ERROR_STOP=1 -q -f ` + filepath.Join(dir, "dangerous", "02_index.sql")
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"migrate", "--config", filepath.Join(dir, "plangate.yaml"), "--backend", "local",
+		"--migrate-command", command}, strings.NewReader(""), &stdout, &stderr)
+	out := stdout.String()
+	if code != ExitRegressed {
+		t.Fatalf("exit %d, want %d:\n%s\n%s", code, ExitRegressed, out, stderr.String())
+	}
+	if want := "✗ [migration_scan] read all of orders (2,000,000 rows) under SHARE,"; !strings.Contains(out, want) {
+		t.Errorf("the report lacks %q:\n%s", want, out)
 	}
 }

@@ -83,6 +83,9 @@ type Config struct {
 	// Match pins or forbids pairings of a renamed query with its former
 	// self.
 	Match Match `yaml:"match"`
+	// Migrations are the pull request's schema changes: check runs them
+	// before replaying the queries, and migrate runs them alone.
+	Migrations Migrations `yaml:"migrations"`
 
 	// Dir is the directory of the configuration file (or the working
 	// directory when there is none); not read from the file.
@@ -99,6 +102,32 @@ type Cache struct {
 	// $XDG_CACHE_HOME/plangate or ~/.cache/plangate; /var/cache/plangate for
 	// root, whose home the server's user cannot reach).
 	Dir string `yaml:"dir"`
+}
+
+// Migrations says where a pull request's migrations come from and holds
+// them to budgets.
+type Migrations struct {
+	// Path is a directory of .sql files applied in name order, or one
+	// .sql file.
+	Path string `yaml:"path"`
+	// Command is the project's own migration tool, run against the seeded
+	// database through plangate's recording proxy ("python manage.py
+	// migrate"); it gets DATABASE_URL and the PG* variables.
+	Command string `yaml:"command"`
+	// LockHeld is how long a lock that blocks writes may be held on a
+	// large table (default 1s).
+	LockHeld *Duration `yaml:"lock_held"`
+	// MinRows is the smallest table whose locks and rewrites matter
+	// (default 10000).
+	MinRows *Quantity `yaml:"min_rows"`
+	// BackfillRows is the most rows one statement may touch (default
+	// 50000).
+	BackfillRows *Quantity `yaml:"backfill_rows"`
+	// WAL is the most WAL one statement may write (default 64MiB).
+	WAL *Quantity `yaml:"wal"`
+	// Findings sets the severity of each kind of migration finding
+	// (migration_lock: warn, migration_lock_timeout: off, ...).
+	Findings map[string]string `yaml:"findings"`
 }
 
 // Postgres configures the server.
@@ -355,6 +384,7 @@ func (c *Config) resolve() {
 	}
 	c.Baseline, c.Output, c.Postgres.BinDir = abs(c.Baseline), abs(c.Output), abs(c.Postgres.BinDir)
 	c.Data, c.Stats, c.Cache.Dir = abs(c.Data), abs(c.Stats), abs(c.Cache.Dir)
+	c.Migrations.Path = abs(c.Migrations.Path)
 }
 
 // Validate checks values that have a closed set of choices.
@@ -377,6 +407,16 @@ func (c *Config) Validate() error {
 			if p.Baseline == "" || p.Current == "" {
 				return fmt.Errorf("config: match.%s[%d]: give both baseline and current, the two queries' names", kind, i)
 			}
+		}
+	}
+	if c.Migrations.Path != "" && c.Migrations.Command != "" {
+		return errors.New("config: migrations: give path or command, not both")
+	}
+	for kind, sev := range c.Migrations.Findings {
+		switch sev {
+		case "fail", "warn", "info", "off":
+		default:
+			return fmt.Errorf("config: migrations.findings.%s = %q: choose fail, warn, info or off", kind, sev)
 		}
 	}
 	if c.Scale <= 0 {

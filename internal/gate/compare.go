@@ -304,7 +304,7 @@ func hasSeverity(fs []Finding, severity string) bool {
 func sortFindings(fs []Finding) {
 	order := MetricNames()
 	slices.SortStableFunc(fs, func(a, b Finding) int {
-		if c := cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)); c != 0 {
+		if c := cmp.Compare(SeverityRank(a.Severity), SeverityRank(b.Severity)); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.Node, b.Node); c != 0 {

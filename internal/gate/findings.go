@@ -238,14 +238,14 @@ func enabled(severity string) bool {
 
 // capSeverity returns the milder of two severities.
 func capSeverity(severity, ceiling string) string {
-	if severityRank(severity) < severityRank(ceiling) {
+	if SeverityRank(severity) < SeverityRank(ceiling) {
 		return ceiling
 	}
 	return severity
 }
 
-// severityRank orders severities, the most severe first.
-func severityRank(s string) int {
+// SeverityRank orders severities, the most severe first.
+func SeverityRank(s string) int {
 	switch s {
 	case SeverityFail:
 		return 0
@@ -276,7 +276,7 @@ func mergeStatementFindings(metric, named []Finding) []Finding {
 		m := &out[i]
 		m.Kind = f.Kind
 		switch {
-		case severityRank(f.Severity) < severityRank(m.Severity):
+		case SeverityRank(f.Severity) < SeverityRank(m.Severity):
 			m.Severity, m.Limit, m.Message = f.Severity, f.Limit, f.Message
 		case m.Limit == 0:
 			// A change past the rule's margins that is also past the

@@ -146,6 +146,9 @@ type Report struct {
 	// Totals judges the workload as a whole: overall first, then each
 	// group by name.
 	Totals []TotalResult
+	// Migrations are the pull request's migration statements, in the order
+	// they ran, when it has any.
+	Migrations []Migration
 }
 
 // Counts returns how many queries have each status; every status is present,

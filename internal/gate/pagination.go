@@ -30,7 +30,7 @@ func LabelPaginationCounts(r Report, countOf map[string]string) Report {
 				Severity: SeverityInfo,
 			})
 			sort.SliceStable(res.Findings, func(a, b int) bool {
-				return severityRank(res.Findings[a].Severity) < severityRank(res.Findings[b].Severity)
+				return SeverityRank(res.Findings[a].Severity) < SeverityRank(res.Findings[b].Severity)
 			})
 		}
 		out.Queries[i] = res

@@ -43,6 +43,27 @@ type Rules struct {
 	BackfillRows float64
 	// WALBytes is the most WAL one statement may write.
 	WALBytes float64
+	// Severity maps a finding kind to fail, warn, info or off; a kind not
+	// named keeps its default (every kind fails, but a missing
+	// lock_timeout warns).
+	Severity map[string]string
+}
+
+// severity is the severity findings of kind get.
+func (r Rules) severity(kind string) string {
+	if s, ok := r.Severity[kind]; ok {
+		return s
+	}
+	if kind == FindingLockTimeout {
+		return gate.SeverityWarn
+	}
+	return gate.SeverityFail
+}
+
+// FindingKinds lists the kinds of migration findings, in the order
+// docs/migrations.md describes them.
+func FindingKinds() []string {
+	return []string{FindingScan, FindingRewrite, FindingLock, FindingBackfill, FindingWAL, FindingLockTimeout, FindingFailed}
 }
 
 // DefaultRules are the budgets plangate holds migrations to when the
@@ -61,15 +82,11 @@ func DefaultRules() Rules {
 	}
 }
 
-// Finding is one thing wrong with a migration statement.
-type Finding struct {
-	// Kind is one of the Finding kinds.
-	Kind string
-	// Fail is set when the finding fails the gate; otherwise it warns.
-	Fail bool
-	// Message says what the statement did, by how much, and what to do
-	// instead.
-	Message string
+// finding is one thing wrong with a migration statement, before its
+// severity is set from the rules.
+type finding struct {
+	kind    string
+	message string
 }
 
 // Query is a query the application runs, as the migration gate sees it:
@@ -81,19 +98,36 @@ type Query struct {
 }
 
 // Judge holds each statement of res to the rules, naming the queries that
-// would wait behind each lock.
-func Judge(res *Result, rules Rules, queries []Query) [][]Finding {
-	out := make([][]Finding, len(res.Statements))
-	for i, st := range res.Statements {
-		out[i] = judgeOne(st, rules, queries)
+// would wait behind each lock, and words it for reports: file names as
+// relative(file) gives them.
+func Judge(res *Result, rules Rules, queries []Query, relative func(string) string) []gate.Migration {
+	out := make([]gate.Migration, 0, len(res.Statements))
+	for _, st := range res.Statements {
+		m := gate.Migration{File: relative(st.File), Index: st.Index, SQL: st.SQL, Seconds: st.Duration.Seconds(),
+			Rows: st.Rows, WALBytes: st.WALBytes, Rewrites: st.Rewrites, Error: st.Error}
+		for _, l := range st.Locks {
+			m.Locks = append(m.Locks, gate.MigrationLock{Relation: l.Relation, Mode: l.Mode, HeldSeconds: l.Held.Seconds(),
+				Rows: l.Rows, Waiting: Waiters(l, queries)})
+		}
+		for _, f := range judgeOne(st, rules, queries) {
+			sev := rules.severity(f.kind)
+			if sev == "off" {
+				continue
+			}
+			m.Findings = append(m.Findings, gate.Finding{Metric: f.kind, Kind: f.kind, Severity: sev, Message: f.message})
+		}
+		slices.SortStableFunc(m.Findings, func(a, b gate.Finding) int {
+			return gate.SeverityRank(a.Severity) - gate.SeverityRank(b.Severity)
+		})
+		out = append(out, m)
 	}
 	return out
 }
 
-func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
-	var out []Finding
+func judgeOne(st Statement, rules Rules, queries []Query) []finding {
+	var out []finding
 	if st.Error != "" {
-		return []Finding{{Kind: FindingFailed, Fail: true, Message: "failed on the seeded database: " + st.Error}}
+		return []finding{{FindingFailed, "failed on the seeded database: " + st.Error}}
 	}
 	remedy := remedyFor(st.SQL)
 	scanned := map[string]bool{}
@@ -103,9 +137,9 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 			continue
 		}
 		scanned[l.Relation] = true
-		out = append(out, Finding{Kind: FindingScan, Fail: true, Message: fmt.Sprintf(
+		out = append(out, finding{FindingScan, fmt.Sprintf(
 			"read all of %s (%s rows) under %s, held %s here: %s; %s",
-			l.Relation, rows(l.Rows), modeName(l.Mode), seconds(l.Held), waitLine(l, Waiters(l, queries)), remedy)})
+			l.Relation, rows(l.Rows), gate.LockModeName(l.Mode), seconds(l.Held), waitLine(l, Waiters(l, queries)), remedy)})
 	}
 	for _, l := range st.Locks {
 		if !blocksWrites(l.Mode) || l.Rows < rules.MinRows {
@@ -114,13 +148,13 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 		waiting := Waiters(l, queries)
 		if l.Held > rules.LockHeld && !scanned[l.Relation] && !slices.Contains(st.Rewrites, l.Relation) {
 			msg := fmt.Sprintf("%s on %s (%s rows) held for %s, over the %s budget: %s; %s",
-				modeName(l.Mode), l.Relation, rows(l.Rows), seconds(l.Held), seconds(rules.LockHeld), waitLine(l, waiting), remedy)
-			out = append(out, Finding{Kind: FindingLock, Fail: true, Message: msg})
+				gate.LockModeName(l.Mode), l.Relation, rows(l.Rows), seconds(l.Held), seconds(rules.LockHeld), waitLine(l, waiting), remedy)
+			out = append(out, finding{FindingLock, msg})
 		}
 		if st.LockTimeout == "0" {
-			out = append(out, Finding{Kind: FindingLockTimeout, Message: fmt.Sprintf(
+			out = append(out, finding{FindingLockTimeout, fmt.Sprintf(
 				"%s on %s taken with no lock_timeout: queued behind a long query, it would hold up every query after it; SET lock_timeout (e.g. '3s') and retry on failure",
-				modeName(l.Mode), l.Relation)})
+				gate.LockModeName(l.Mode), l.Relation)})
 		}
 	}
 	for _, rel := range st.Rewrites {
@@ -131,17 +165,17 @@ func judgeOne(st Statement, rules Rules, queries []Query) []Finding {
 			}
 		}
 		if size >= rules.MinRows {
-			out = append(out, Finding{Kind: FindingRewrite, Fail: true, Message: fmt.Sprintf(
+			out = append(out, finding{FindingRewrite, fmt.Sprintf(
 				"rewrote %s (%s rows) in %s: every row copied under ACCESS EXCLUSIVE; %s", rel, rows(size), seconds(st.Duration), remedy)})
 		}
 	}
 	if float64(st.Rows) > rules.BackfillRows {
-		out = append(out, Finding{Kind: FindingBackfill, Fail: true, Message: fmt.Sprintf(
+		out = append(out, finding{FindingBackfill, fmt.Sprintf(
 			"touched %s rows in one statement, over the %s budget: batch it (a few thousand rows per statement, each in its own transaction)",
 			rows(float64(st.Rows)), rows(rules.BackfillRows))})
 	}
 	if float64(st.WALBytes) > rules.WALBytes {
-		out = append(out, Finding{Kind: FindingWAL, Fail: true, Message: fmt.Sprintf(
+		out = append(out, finding{FindingWAL, fmt.Sprintf(
 			"wrote %s of WAL, over the %s budget: replicas and archiving fall behind and the disk fills; batch it", bytes(float64(st.WALBytes)), bytes(rules.WALBytes))})
 	}
 	return out
@@ -212,18 +246,6 @@ func remedyFor(sql string) string {
 		return "batch it: a few thousand rows per statement, each in its own transaction"
 	}
 	return "split the change so that the lock is held briefly, with lock_timeout set"
-}
-
-func modeName(mode string) string {
-	name := strings.TrimSuffix(mode, "Lock")
-	var b strings.Builder
-	for i, r := range name {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToUpper(b.String())
 }
 
 func seconds(d time.Duration) string {

@@ -107,6 +107,20 @@ func Annotations(r gate.Report, perLevel int) []Annotation {
 		errs = append(errs, a)
 	}
 	var warns []Annotation
+	for _, m := range r.Migrations {
+		file := ""
+		if strings.HasSuffix(m.File, ".sql") {
+			file = m.File
+		}
+		if lines := migrationMessages(m, gate.SeverityFail); len(lines) > 0 {
+			errs = append(errs, Annotation{Level: LevelError, Title: "plangate: migration " + migrationPlace(m) + " is dangerous",
+				Message: strings.Join(lines, "\n"), File: file})
+		}
+		if lines := migrationMessages(m, gate.SeverityWarn); len(lines) > 0 {
+			warns = append(warns, Annotation{Level: LevelWarning, Title: "plangate: migration " + migrationPlace(m),
+				Message: strings.Join(lines, "\n"), File: file})
+		}
+	}
 	for _, res := range r.Queries {
 		if res.Status == gate.StatusRegressed || res.Status == gate.StatusError {
 			continue

@@ -84,6 +84,17 @@ func digestParts(r gate.Report) (string, []string) {
 	counts := r.Counts()
 	head := Marker + "\n## " + VerdictLine(r) + "\n\n" + digestCounts(counts) + "\n"
 	var sections []string
+	for _, m := range r.Migrations {
+		if !m.Failed() {
+			continue
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "\n### ❌ migration %s is dangerous\n\n", code(migrationPlace(m)))
+		for _, msg := range migrationMessages(m, gate.SeverityFail) {
+			fmt.Fprintf(&b, "- ❌ %s\n", text(trim(msg, maxFindingChars)))
+		}
+		sections = append(sections, b.String())
+	}
 	for _, t := range r.Totals {
 		if t.Status != gate.StatusRegressed {
 			continue

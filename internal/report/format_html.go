@@ -31,7 +31,15 @@ type htmlPage struct {
 	Queries []htmlQuery
 	// Totals are the workload's totals, when any statement counted.
 	Totals []htmlTotal
-	Hint   string
+	// Migrations are the pull request's migration statements.
+	Migrations []htmlMigration
+	Hint       string
+}
+
+type htmlMigration struct {
+	Place, SQL, Verdict, Facts string
+	Locks                      []string
+	Findings                   []htmlFinding
 }
 
 type htmlTotal struct {
@@ -143,6 +151,16 @@ func writeHTML(w io.Writer, r gate.Report, meta Meta, _ options) error {
 			}
 			page.Totals = append(page.Totals, ht)
 		}
+	}
+	for _, m := range r.Migrations {
+		hm := htmlMigration{Place: migrationPlace(m), SQL: firstLine(m.SQL), Verdict: migrationVerdict(m), Facts: migrationFacts(m)}
+		for _, l := range m.Locks {
+			hm.Locks = append(hm.Locks, lockLine(l))
+		}
+		for _, f := range m.Findings {
+			hm.Findings = append(hm.Findings, htmlFinding{Severity: f.Severity, Mark: severityMark(f.Severity), Message: "[" + f.Kind + "] " + f.Message})
+		}
+		page.Migrations = append(page.Migrations, hm)
 	}
 	return htmlTemplate.Execute(w, page)
 }
@@ -270,7 +288,7 @@ func htmlPlanOf(title, side string, q *gate.Query, findings []gate.Finding, chan
 			if f.Node != i+1 {
 				continue
 			}
-			if n.Flag == "" || severityRank(f.Severity) < severityRank(n.Flag) {
+			if n.Flag == "" || gate.SeverityRank(f.Severity) < gate.SeverityRank(n.Flag) {
 				n.Flag = f.Severity
 			}
 			if f.Kind != "" && !slices.Contains(n.Kinds, f.Kind) {
@@ -342,13 +360,3 @@ func anchor(name string) string {
 	return b.String()
 }
 
-// severityRank orders severities, the most severe first.
-func severityRank(s string) int {
-	switch s {
-	case gate.SeverityFail:
-		return 0
-	case gate.SeverityWarn:
-		return 1
-	}
-	return 2
-}

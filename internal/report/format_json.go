@@ -23,6 +23,9 @@ type jsonReport struct {
 	Queries  []jsonQuery  `json:"queries"`
 	// Totals are the workload's totals: overall first, then per group.
 	Totals []jsonTotal `json:"totals"`
+	// Migrations are the pull request's migration statements, in the
+	// order they ran; absent without migrations.
+	Migrations []gate.Migration `json:"migrations,omitempty"`
 }
 
 type jsonTotal struct {
@@ -100,6 +103,7 @@ func writeJSON(w io.Writer, r gate.Report, meta Meta, _ options) error {
 		}
 		out.Queries = append(out.Queries, q)
 	}
+	out.Migrations = r.Migrations
 	out.Totals = make([]jsonTotal, 0, len(r.Totals))
 	for _, t := range r.Totals {
 		jt := jsonTotal{Scope: "overall", Group: t.Group, Status: t.Status, Metrics: map[string]float64{},
@@ -160,5 +164,6 @@ func ReadJSON(path string) (gate.Report, Meta, error) {
 		}
 		r.Totals = append(r.Totals, tr)
 	}
+	r.Migrations = in.Migrations
 	return r, Meta{Postgres: in.Postgres, Backend: in.Backend, Baseline: in.Baseline, Version: in.Version}, nil
 }

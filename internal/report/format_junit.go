@@ -116,6 +116,16 @@ func writeJUnit(w io.Writer, r gate.Report, meta Meta, o options) error {
 			suite.Cases = append(suite.Cases, c)
 		}
 	}
+	for _, m := range r.Migrations {
+		c := junitCase{Name: migrationPlace(m), Classname: "plangate.migrations", File: m.File, Time: junitSeconds(m.Seconds),
+			SystemOut: &junitOutput{Text: xmlText(firstLine(m.SQL) + "\n" + migrationFacts(m))}}
+		total += m.Seconds
+		if failing := migrationMessages(m, gate.SeverityFail); len(failing) > 0 {
+			c.Failure = &junitProblem{Message: strings.Join(failing, "; "), Type: "dangerous", Text: xmlText(strings.Join(failing, "\n"))}
+			suite.Failures++
+		}
+		suite.Cases = append(suite.Cases, c)
+	}
 	suite.Tests = len(suite.Cases)
 	suite.Time = junitSeconds(total)
 	doc := junitSuites{

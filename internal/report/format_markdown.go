@@ -51,8 +51,12 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 	if parts := metaParts(meta, code); len(parts) > 0 {
 		fmt.Fprintf(bw, "%s\n\n", strings.Join(parts, " · "))
 	}
-	if r.Verdict == gate.VerdictPass {
+	if r.Verdict == gate.VerdictPass && (len(r.Queries) > 0 || len(r.Migrations) == 0) {
 		fmt.Fprintf(bw, "No query plan regressed against the baseline.\n\n")
+	}
+	markdownMigrations(bw, r)
+	if len(r.Queries) == 0 && len(r.Migrations) > 0 {
+		return bw.Flush()
 	}
 
 	// The summary: one row of counts, every status present.
@@ -103,6 +107,34 @@ func writeMarkdown(w io.Writer, r gate.Report, meta Meta, _ options) error {
 	return bw.Flush()
 }
 
+// markdownMigrations is the migrations' section: a table of the
+// statements, then the findings of each that has any.
+func markdownMigrations(w io.Writer, r gate.Report) {
+	if len(r.Migrations) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "### 🧱 Migrations: %s\n\n", text(migrationsLine(r)))
+	fmt.Fprintf(w, "| Statement | Verdict | What it did | Locks |\n|---|---|---|---|\n")
+	for _, m := range r.Migrations {
+		var locks []string
+		for _, l := range m.Locks {
+			locks = append(locks, lockLine(l))
+		}
+		fmt.Fprintf(w, "| %s<br>%s | %s %s | %s | %s |\n", codeCell(migrationPlace(m)), codeCell(firstLine(m.SQL)),
+			severityEmoji(migrationVerdict(m)), migrationVerdict(m), cellText(migrationFacts(m)), cellText(strings.Join(locks, "; ")))
+	}
+	for _, m := range r.Migrations {
+		if len(m.Findings) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n**%s**\n\n", text(migrationPlace(m)))
+		for _, f := range m.Findings {
+			fmt.Fprintf(w, "- %s %s %s\n", severityEmoji(f.Severity), code(f.Kind), text(f.Message))
+		}
+	}
+	fmt.Fprintln(w)
+}
+
 // VerdictLine words a report's verdict as the markdown report's heading:
 // "❌ plangate: 2 queries regressed, 1 failed to run" or "✅ plangate: all 5
 // queries pass".
@@ -119,12 +151,19 @@ func VerdictLine(r gate.Report) string {
 		if n := len(regressedTotals(r)); n > 0 {
 			parts = append(parts, fmt.Sprintf("%d workload %s regressed", n, plural(n, "total", "totals")))
 		}
+		if n, _ := r.MigrationCounts(); n > 0 {
+			parts = append(parts, fmt.Sprintf("%d dangerous migration %s", n, plural(n, "statement", "statements")))
+		}
 		if len(parts) == 0 {
 			return "❌ plangate: failed"
 		}
 		return "❌ plangate: " + strings.Join(parts, ", ")
 	}
 	n := len(r.Queries) - counts[gate.StatusRemoved]
+	switch {
+	case n == 0 && len(r.Migrations) > 0:
+		return fmt.Sprintf("✅ plangate: %s pass", migrationsLine(r))
+	}
 	switch n {
 	case 0:
 		return "✅ plangate: no queries to check"

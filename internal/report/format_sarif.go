@@ -43,9 +43,15 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool      `json:"tool"`
-	Results    []sarifResult  `json:"results"`
-	Properties map[string]any `json:"properties,omitempty"`
+	Tool              sarifTool        `json:"tool"`
+	Results           []sarifResult    `json:"results"`
+	Properties        map[string]any   `json:"properties,omitempty"`
+	AutomationDetails *sarifAutomation `json:"automationDetails,omitempty"`
+}
+
+// sarifAutomation identifies the run's category: "plangate/<baseline>/".
+type sarifAutomation struct {
+	ID string `json:"id"`
 }
 
 type sarifTool struct {
@@ -154,6 +160,20 @@ var sarifRuleText = map[string][2]string{
 		"One statement writes more rows or WAL than the bulk-write budget: unbatched writes hold locks, bloat tables and strain replication."},
 	"n_plus_one": {"More queries per test or endpoint (N+1)",
 		"A test or endpoint runs more queries than before: an N+1 pattern multiplies load when the database is slow."},
+	"migration_scan": {"Migration reads a large table under a lock that blocks writes",
+		"A migration statement validates, indexes or copies a large table while holding a lock that blocks writes to it: every write waits for the whole scan. Use CREATE INDEX CONCURRENTLY, or add constraints NOT VALID and VALIDATE them separately."},
+	"migration_rewrite": {"Migration rewrites a large table",
+		"A migration statement gives a large table new storage, copying every row under an ACCESS EXCLUSIVE lock: nothing reads or writes the table meanwhile."},
+	"migration_lock": {"Migration holds a strong lock too long",
+		"A migration statement holds a lock that blocks writes (or everything) on a large table past its budget; the application's queries queue behind it."},
+	"migration_backfill": {"Migration touches too many rows in one statement",
+		"One migration statement updates or inserts more rows than the backfill budget: batch it, each batch in its own transaction."},
+	"migration_wal": {"Migration writes too much WAL in one statement",
+		"One migration statement writes more WAL than its budget: replicas and archiving fall behind and the disk fills."},
+	"migration_lock_timeout": {"Migration takes a strong lock without lock_timeout",
+		"A strong lock taken with no lock_timeout set waits behind any long query and blocks every query queued after it."},
+	"migration_failed": {"Migration fails on the seeded database",
+		"A migration statement failed on a copy of the seeded database; it would fail in production too."},
 	ruleQueryError: {"Query fails to run",
 		"The query could not be measured: it failed, ran past statement_timeout or exceeded temp_file_limit. On production data it would fail or exhaust the server the same way."},
 }
@@ -170,6 +190,13 @@ func writeSARIF(w io.Writer, r gate.Report, meta Meta, o options) error {
 		}
 	}
 	gate.SortMetrics(ruleIDs)
+	for _, m := range r.Migrations {
+		for _, f := range m.Findings {
+			if f.Severity == gate.SeverityFail && !slices.Contains(ruleIDs, f.Kind) {
+				ruleIDs = append(ruleIDs, f.Kind)
+			}
+		}
+	}
 	rules := make([]sarifRule, 0, len(ruleIDs))
 	for _, id := range ruleIDs {
 		rules = append(rules, sarifRuleFor(id))
@@ -226,6 +253,27 @@ func writeSARIF(w io.Writer, r gate.Report, meta Meta, o options) error {
 		}
 	}
 
+	for _, m := range r.Migrations {
+		var loc []sarifLocation
+		if strings.HasSuffix(m.File, ".sql") {
+			loc = sarifLocationFor(m.File, "")
+		}
+		for _, f := range m.Findings {
+			if f.Severity != gate.SeverityFail {
+				continue
+			}
+			results = append(results, sarifResult{
+				RuleID:              f.Kind,
+				RuleIndex:           slices.Index(ruleIDs, f.Kind),
+				Level:               "error",
+				Message:             sarifText{Text: migrationPlace(m) + ": " + f.Message},
+				Locations:           loc,
+				PartialFingerprints: sarifFingerprint(migrationPlace(m), f.Kind),
+				Properties:          map[string]any{"migration": migrationPlace(m), "kind": f.Kind},
+			})
+		}
+	}
+
 	props := map[string]any{"verdict": string(r.Verdict)}
 	if meta.Postgres != "" {
 		props["postgres"] = meta.Postgres
@@ -248,6 +296,10 @@ func writeSARIF(w io.Writer, r gate.Report, meta Meta, o options) error {
 			}},
 			Results:    results,
 			Properties: props,
+			// The category code scanning files these results under: one
+			// per baseline, so that two plangate jobs of one repository do
+			// not replace each other's alerts.
+			AutomationDetails: &sarifAutomation{ID: "plangate/" + filepath.ToSlash(meta.Baseline) + "/"},
 		}},
 	}
 	enc := json.NewEncoder(w)

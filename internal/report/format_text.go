@@ -94,6 +94,7 @@ func writeText(w io.Writer, r gate.Report, meta Meta, o options) error {
 	if parts := metaParts(meta, func(s string) string { return s }); len(parts) > 0 {
 		fmt.Fprintf(bw, "  %s\n", p.paint(ansiGray, strings.Join(parts, " · ")))
 	}
+	writeTextMigrations(bw, p, r)
 	if len(r.Queries) == 0 {
 		return bw.Flush()
 	}
@@ -278,6 +279,24 @@ func textPlanChange(w io.Writer, p painter, res gate.Result) {
 	}
 	for _, d := range deltas {
 		fmt.Fprintf(w, "    %s\n", d)
+	}
+}
+
+// writeTextMigrations shows each migration statement: where it is, what it
+// did, the locks it held and its findings.
+func writeTextMigrations(w io.Writer, p painter, r gate.Report) {
+	for _, m := range r.Migrations {
+		verdict := migrationVerdict(m)
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "%s %s\n", p.paint(ansiBold, migrationPlace(m)), p.paint(severityColor(verdict), verdict))
+		fmt.Fprintf(w, "  %s\n", p.paint(ansiGray, oneLine(firstLine(m.SQL))))
+		fmt.Fprintf(w, "  %s\n", migrationFacts(m))
+		for _, l := range m.Locks {
+			fmt.Fprintf(w, "  lock %s\n", lockLine(l))
+		}
+		for _, f := range m.Findings {
+			fmt.Fprintf(w, "  %s %s %s\n", p.paint(severityColor(f.Severity), severityMark(f.Severity)), p.paint(ansiGray, "["+f.Kind+"]"), f.Message)
+		}
 	}
 }
 

@@ -122,6 +122,9 @@ func countsLine(r gate.Report) string {
 	if n := len(regressedTotals(r)); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d workload %s regressed", n, plural(n, "total", "totals")))
 	}
+	if m := migrationsLine(r); m != "" {
+		parts = append(parts, m)
+	}
 	if len(parts) == 0 {
 		return "no queries"
 	}

@@ -29,6 +29,24 @@ type Checked struct {
 	Sources map[string]string
 }
 
+// withMigrations returns, when cfg names migrations, the step that runs
+// and judges them on the seeded database before the pull request's queries
+// are replayed, and where it leaves what it found.
+func withMigrations(ctx context.Context, cfg config.Config, env Env, queries []Query) (func(*Seeded) error, *[]gate.Migration, error) {
+	found := new([]gate.Migration)
+	if !HasMigrations(cfg) {
+		return nil, found, nil
+	}
+	rules, err := MigrationRules(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(sd *Seeded) (err error) {
+		*found, err = runMigrations(ctx, cfg, env, sd, rules, queries)
+		return err
+	}, found, nil
+}
+
 // Check replays the configured queries and compares them with the baseline
 // file, or, given baselineQueries (--remeasure-baseline), with those
 // queries measured in the same run on the same server and data.
@@ -66,7 +84,11 @@ func Check(ctx context.Context, cfg config.Config, env Env, baselineQueries []st
 			return nil, err
 		}
 	}
-	results, err := Measure(ctx, cfg, env, sets...)
+	migrate, migrations, err := withMigrations(ctx, cfg, env, queries)
+	if err != nil {
+		return nil, err
+	}
+	results, err := measure(ctx, cfg, env, migrate, sets)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +107,7 @@ func Check(ctx context.Context, cfg config.Config, env Env, baselineQueries []st
 	}
 	rep = gate.LabelPaginationCounts(rep, paginationCounts(queries))
 	rep = gate.LabelEstimateOnly(rep, estimateOnly(queries))
+	rep = gate.WithMigrations(rep, *migrations)
 	return &Checked{Report: rep, Result: current, BaselinePostgres: base.Postgres, Sources: querySources(queries)}, nil
 }
 

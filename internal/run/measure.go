@@ -45,9 +45,30 @@ type Result struct {
 // queries on it, returning one result per set. Everything it started is
 // gone when it returns.
 func Measure(ctx context.Context, cfg config.Config, env Env, sets ...[]Query) ([]*Result, error) {
+	return measure(ctx, cfg, env, nil, sets)
+}
+
+// measure is Measure with a pull request's migrations: when migrate is not
+// nil, the sets after the first (a baseline's, measured now) are replayed
+// on the schema as it was, then migrate runs on the seeded database, then
+// the first set (the pull request's queries) is replayed on the migrated
+// schema.
+func measure(ctx context.Context, cfg config.Config, env Env, migrate func(*Seeded) error, sets [][]Query) ([]*Result, error) {
 	var results []*Result
 	err := onSeeded(ctx, cfg, env, func(sd *Seeded) (err error) {
-		results, err = replaySets(ctx, cfg, env, sd, sets)
+		if migrate == nil {
+			results, err = replaySets(ctx, cfg, env, sd, sets)
+			return err
+		}
+		before, err := replaySets(ctx, cfg, env, sd, sets[1:])
+		if err != nil {
+			return err
+		}
+		if err := migrate(sd); err != nil {
+			return err
+		}
+		current, err := replaySets(ctx, cfg, env, sd, sets[:1])
+		results = append(current, before...)
 		return err
 	})
 	if err != nil {
@@ -58,6 +79,9 @@ func Measure(ctx context.Context, cfg config.Config, env Env, sets ...[]Query) (
 
 // replaySets replays every set of queries on the seeded database.
 func replaySets(ctx context.Context, cfg config.Config, env Env, sd *Seeded, sets [][]Query) ([]*Result, error) {
+	if len(sets) == 0 {
+		return nil, nil
+	}
 	srv, db := sd.Server, sd.DB
 
 	r, err := replay.New(ctx, srv.ConnString(db),
