@@ -359,4 +359,3 @@ func anchor(name string) string {
 	}
 	return b.String()
 }
-
