@@ -63,13 +63,7 @@ migration is dangerous, 2 error.`,
 			if note := run.VersionNote(checked.BaselinePostgres, checked.Result.Postgres); note != "" {
 				fmt.Fprintln(s.err, note)
 			}
-			if err := writeReport(cfg, s, result, meta, checked.Sources); err != nil {
-				return err
-			}
-			if result.Verdict == gate.VerdictFail {
-				return gate.ErrRegressed
-			}
-			return nil
+			return writeVerdict(cfg, s, result, meta, checked.Sources)
 		},
 	}
 	f.register(cmd.Flags())
@@ -85,15 +79,25 @@ func checkFormat(format string) error {
 	return report.Write(io.Discard, format, gate.Report{Verdict: gate.VerdictPass}, report.Meta{})
 }
 
-// writeReport renders the report to --output (atomically) or stdout.
-func writeReport(cfg config.Config, s *streams, r gate.Report, meta report.Meta, sources map[string]string) error {
+// writeVerdict renders the report to --output (atomically) or stdout, and
+// turns a failing verdict into gate.ErrRegressed (exit 1).
+func writeVerdict(cfg config.Config, s *streams, r gate.Report, meta report.Meta, sources map[string]string) error {
 	meta.Baseline = run.RelativePath(meta.Baseline)
 	if cfg.Output == "" {
-		return report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.color()), report.WithSources(sources))
+		if err := report.Write(s.out, cfg.Format, r, meta, report.WithColor(s.color()), report.WithSources(sources)); err != nil {
+			return err
+		}
+	} else {
+		var buf bytes.Buffer
+		if err := report.Write(&buf, cfg.Format, r, meta, report.WithSources(sources)); err != nil {
+			return err
+		}
+		if err := atomicfile.Write(cfg.Output, buf.Bytes()); err != nil {
+			return err
+		}
 	}
-	var buf bytes.Buffer
-	if err := report.Write(&buf, cfg.Format, r, meta, report.WithSources(sources)); err != nil {
-		return err
+	if r.Verdict == gate.VerdictFail {
+		return gate.ErrRegressed
 	}
-	return atomicfile.Write(cfg.Output, buf.Bytes())
+	return nil
 }

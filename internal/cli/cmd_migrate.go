@@ -54,13 +54,7 @@ Exit status: 0 pass, 1 a migration is dangerous, 2 error.`,
 				return err
 			}
 			r := gate.WithMigrations(gate.Report{Verdict: gate.VerdictPass}, ms)
-			if err := writeReport(cfg, s, r, report.Meta{}, nil); err != nil {
-				return err
-			}
-			if r.Verdict == gate.VerdictFail {
-				return gate.ErrRegressed
-			}
-			return nil
+			return writeVerdict(cfg, s, r, report.Meta{}, nil)
 		},
 	}
 	f.register(cmd.Flags())
