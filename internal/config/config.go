@@ -263,11 +263,13 @@ var units = []struct {
 	factor float64
 }{
 	{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
-	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"TB", 1 << 40}, {"B", 1},
 }
 
-// ParseQuantity parses a number with an optional byte unit (kB, MB, GB are
-// decimal; KiB, MiB, GiB binary).
+// ParseQuantity parses a number with an optional byte unit. Units are
+// binary, as PostgreSQL reads them (work_mem = 4MB is 4,194,304 bytes) and
+// as reports print them: kB and KiB are 1024 bytes, MB and MiB 1024², and so
+// on up to TB/TiB.
 func ParseQuantity(s string) (float64, error) {
 	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
 	factor := 1.0

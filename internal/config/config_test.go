@@ -101,7 +101,7 @@ func TestLoad_MissingFile(t *testing.T) {
 }
 
 func TestParseQuantity(t *testing.T) {
-	for in, want := range map[string]float64{"1000": 1000, "8MB": 8e6, "64 MiB": 64 << 20, "1.5kB": 1500, "2GiB": 2 << 30} {
+	for in, want := range map[string]float64{"1000": 1000, "8MB": 8 << 20, "64 MiB": 64 << 20, "1.5kB": 1536, "2GiB": 2 << 30, "2GB": 2 << 30, "1tb": 1 << 40} {
 		if got, err := ParseQuantity(in); err != nil || got != want {
 			t.Errorf("ParseQuantity(%q) = %v, %v; want %v", in, got, err, want)
 		}
