@@ -440,6 +440,8 @@ func TestAction_FailOn(t *testing.T) {
 			wantComment: "## 💥 plangate could not run\n\n```\nplangate: baseline plangate.baseline.json: no such file"},
 		{name: "bad fail-on", inputs: map[string]string{"fail-on": "sometimes"}, wantFailed: "build", wantCode: 2,
 			wantError: `::error title=plangate::input fail-on: "sometimes": use regression or never`},
+		{name: "flag and value on one line of args", inputs: map[string]string{"args": "--queries=v2\n--backend local"}, wantFailed: "build", wantCode: 2,
+			wantError: `::error title=plangate::input args: "--backend local": one argument per line: write --backend=local or put the value on the next line`},
 		{name: "bad mode", inputs: map[string]string{"mode": "compare"}, wantFailed: "build", wantCode: 2,
 			wantError: `::error title=plangate::input mode: "compare": use check or baseline`},
 	}
@@ -554,7 +556,7 @@ func TestAction_PassesInputs(t *testing.T) {
 		"baseline":          "ci/base line.json",
 		"postgres-image":    "postgres:16",
 		"working-directory": "db",
-		"args":              "--backend local --queries captured.jsonl",
+		"args":              "--backend=local\n  --queries\n captured data.jsonl \n\n",
 		"comment":           "false",
 	}})
 	if run.failed != "" {
@@ -566,7 +568,7 @@ func TestAction_PassesInputs(t *testing.T) {
 	}
 	args := strings.Split(strings.TrimSpace(string(data)), "\n")
 	want := []string{"check", "--config", "ci/plangate.yaml", "--baseline", "ci/base line.json", "--image", "postgres:16",
-		"--format", "json", "--output", run.outputs["report"], "--backend", "local", "--queries", "captured.jsonl"}
+		"--format", "json", "--output", run.outputs["report"], "--backend=local", "--queries", "captured data.jsonl"}
 	if strings.Join(args, "|") != strings.Join(want, "|") {
 		t.Errorf("plangate ran with\n%q\nwant\n%q", args, want)
 	}
@@ -621,7 +623,7 @@ func TestAction_RealCheck(t *testing.T) {
 		},
 		{
 			name:       "check a pull request that regresses",
-			inputs:     map[string]string{"working-directory": "app", "args": "--queries v2"},
+			inputs:     map[string]string{"working-directory": "app", "args": "--queries\nv2"},
 			wantFailed: "verdict", wantCode: 1,
 			wantOut:  map[string]string{"verdict": "fail", "exit-code": "1", "errors": "0"},
 			wantSum:  []string{report.Marker, "❌ plangate: ", "`accounts_page` regressed", "temp_written_bytes 0 B -> "},
