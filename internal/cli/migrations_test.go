@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plangate/plangate/internal/pgserver"
 	"github.com/plangate/plangate/internal/pgtest"
 )
 
@@ -130,5 +131,60 @@ func TestMigrations_Command(t *testing.T) {
 	}
 	if want := "✗ [migration_scan] read all of orders (2,000,000 rows) under SHARE,"; !strings.Contains(out, want) {
 		t.Errorf("the report lacks %q:\n%s", want, out)
+	}
+}
+
+// TestMigrations_Partman runs pg_partman's maintenance as a migration on
+// PostgreSQL 17 (the docker image carries Debian's postgresql-17-partman):
+// raising premake makes run_maintenance attach two more months, and each
+// attach scans the default partition, a million rows of history, under an
+// ACCESS EXCLUSIVE lock; with the history moved out first, the same
+// maintenance passes.
+func TestMigrations_Partman(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 1.1M rows")
+	}
+	unavailable := t.Skipf
+	if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
+		unavailable = t.Fatalf
+	}
+	ctx := context.Background()
+	if !pgserver.DockerAvailable(ctx) {
+		unavailable("no Docker engine answers (DOCKER_HOST=%q)", os.Getenv("DOCKER_HOST"))
+	}
+	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "partman"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "plangate.yaml")
+	t.Cleanup(func() {
+		if _, err := pgserver.PruneSnapshots(context.Background(), config, 0); err != nil {
+			t.Errorf("remove the example's snapshots: %v", err)
+		}
+	})
+	cases := []struct {
+		dir  string
+		code int
+		want string
+	}{
+		{"dangerous", ExitRegressed, "✗ [migration_scan] read all of events_default (1,000,000 rows) under ACCESS EXCLUSIVE"},
+		{"safe", ExitPass, "SELECT partman.run_maintenance('public.events')"},
+	}
+	for _, c := range cases {
+		t.Run(c.dir, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Main(ctx, []string{"migrate", "--config", config, "--migrations", filepath.Join(dir, c.dir)},
+				strings.NewReader(""), &stdout, &stderr)
+			out := stdout.String()
+			if code != c.code {
+				t.Fatalf("exit %d, want %d:\n%s\n%s", code, c.code, out, stderr.String())
+			}
+			if !strings.Contains(out, c.want) {
+				t.Errorf("the report lacks %q:\n%s", c.want, out)
+			}
+			if c.code == ExitRegressed && !strings.Contains(out, "2 captured queries would wait, including account_events_today, account_history") {
+				t.Errorf("the queries of the partitioned table should wait behind its default partition's lock:\n%s", out)
+			}
+		})
 	}
 }

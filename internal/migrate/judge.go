@@ -183,11 +183,13 @@ func judgeOne(st Statement, rules Rules, queries []Query) []finding {
 
 // Waiters names the queries that would wait behind lock l: reads wait
 // behind ACCESS EXCLUSIVE only, writes behind every mode from SHARE up
-// (PostgreSQL's table-level lock conflict table).
+// (PostgreSQL's table-level lock conflict table). A lock on a partition
+// holds up the queries of its partitioned table too: the planner locks
+// every partition it cannot prune while planning.
 func Waiters(l Lock, queries []Query) []string {
 	var out []string
 	for _, q := range queries {
-		if q.Relation != l.Relation {
+		if q.Relation != l.Relation && (l.Root == "" || q.Relation != l.Root) {
 			continue
 		}
 		if l.Mode == "AccessExclusiveLock" || q.Writes && blocksWrites(l.Mode) {

@@ -63,6 +63,10 @@ type Lock struct {
 	// Rows is the table's size in rows (pg_class.reltuples) before the
 	// migration.
 	Rows float64
+	// Root is, for a partition, the partitioned table at the top of its
+	// tree: the table the queries name, which wait behind the partition's
+	// lock unless their plan prunes it.
+	Root string
 }
 
 // Result is what running the migrations did.
@@ -295,7 +299,7 @@ func ownLocks(ctx context.Context, conn *pgx.Conn) ([]Lock, error) {
 // statement's duration for a lock the watcher missed) and the tables'
 // sizes. A lock only the watcher saw (a statement that cannot run in a
 // transaction block) is added.
-func settle(res *Result, w *watcher, sizes map[string]float64) error {
+func settle(res *Result, w *watcher, sizes map[string]tableSize) error {
 	held, err := w.stop()
 	if err != nil {
 		return err
@@ -320,7 +324,8 @@ func settle(res *Result, w *watcher, sizes map[string]float64) error {
 			}
 		}
 		for j := range st.Locks {
-			st.Locks[j].Rows = sizes[st.Locks[j].Relation]
+			st.Locks[j].Rows = sizes[st.Locks[j].Relation].rows
+			st.Locks[j].Root = sizes[st.Locks[j].Relation].root
 		}
 		slices.SortFunc(st.Locks, func(a, b Lock) int {
 			if a.Held != b.Held {
@@ -338,9 +343,18 @@ func relfilenodes(ctx context.Context, conn *pgx.Conn) (map[string]uint32, error
 	return perTable(ctx, conn, `c.relfilenode`, `'r', 'm'`, func(node *uint32) []any { return []any{node} })
 }
 
-// tableSizes maps each user table to its rows, as the planner knows them.
-func tableSizes(ctx context.Context, conn *pgx.Conn) (map[string]float64, error) {
-	return perTable(ctx, conn, `greatest(c.reltuples, 0)::float8`, `'r', 'p', 'm'`, func(n *float64) []any { return []any{n} })
+// tableSize is a table's rows, as the planner knows them, and for a
+// partition the root of its partition tree.
+type tableSize struct {
+	rows float64
+	root string
+}
+
+// tableSizes maps each user table to its size and partition root.
+func tableSizes(ctx context.Context, conn *pgx.Conn) (map[string]tableSize, error) {
+	return perTable(ctx, conn, `greatest(c.reltuples, 0)::float8,
+		CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::regclass::text ELSE '' END`, `'r', 'p', 'm'`,
+		func(t *tableSize) []any { return []any{&t.rows, &t.root} })
 }
 
 // perTable selects columns of the user's relations of the given kinds and
