@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,10 +16,12 @@ import (
 	"github.com/plangate/plangate/internal/pgserver"
 )
 
-// TestDSNBackend runs baseline and check on a server the user names: plangate
-// works in a scratch database it drops afterwards, and a role that is not a
-// superuser gets a warning that temp_file_limit could not be set, not a
-// failure.
+// TestDSNBackend runs baseline and check on a server the user names: the
+// seeded state stays on the server as a template database named by its
+// key, which each run clones into a scratch database and drops afterwards;
+// a project keeps its three most recently used templates. A role that is
+// not a superuser gets a warning that temp_file_limit could not be set, not
+// a failure.
 func TestDSNBackend(t *testing.T) {
 	ctx := context.Background()
 	srv, err := pgserver.StartLocal(ctx)
@@ -46,18 +49,22 @@ func TestDSNBackend(t *testing.T) {
 	if err := os.CopyFS(work, os.DirFS("testdata/project")); err != nil {
 		t.Fatal(err)
 	}
-	databases := func() []string {
-		rows, err := admin.Query(ctx, "SELECT datname FROM pg_database WHERE datname LIKE 'plangate%' ORDER BY 1")
+	// databases lists plangate's databases: name and oid.
+	databases := func() map[string]uint32 {
+		rows, err := admin.Query(ctx, "SELECT datname, oid FROM pg_database WHERE datname LIKE 'plangate%'")
 		if err != nil {
 			t.Fatal(err)
 		}
-		names, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		out := map[string]uint32{}
+		var name string
+		var oid uint32
+		if _, err := pgx.ForEachRow(rows, []any{&name, &oid}, func() error { out[name] = oid; return nil }); err != nil {
 			t.Fatal(err)
 		}
-		return names
+		return out
 	}
-	for _, args := range [][]string{{"baseline"}, {"check"}} {
+	run := func(args ...string) {
+		t.Helper()
 		var stdout, stderr bytes.Buffer
 		args = append(args, "--config", filepath.Join(work, "plangate.yaml"), "--backend", "dsn", "--dsn", u.String())
 		if code := Main(ctx, args, strings.NewReader(""), &stdout, &stderr); code != ExitPass {
@@ -66,8 +73,40 @@ func TestDSNBackend(t *testing.T) {
 		if !strings.Contains(stderr.String(), "temp_file_limit not set: it needs a superuser") {
 			t.Errorf("%v: no warning about temp_file_limit: %q", args, stderr.String())
 		}
-		if left := databases(); len(left) != 0 {
-			t.Errorf("%v: scratch databases left behind: %v", args, left)
+	}
+
+	run("baseline")
+	first := databases()
+	if len(first) != 1 {
+		t.Fatalf("after baseline: %v, want the seeded template alone (no scratch database)", first)
+	}
+	run("check")
+	if again := databases(); !maps.Equal(again, first) {
+		t.Errorf("check on unchanged schema and seed: databases %v, want the same template %v reused", again, first)
+	}
+	run("check", "--no-cache")
+	if again := databases(); !maps.Equal(again, first) {
+		t.Errorf("check --no-cache: databases %v, want only the template %v (the scratch database dropped)", again, first)
+	}
+
+	// Four schemas: the oldest template is pruned.
+	schema := filepath.Join(work, "schema.sql")
+	for i := 1; i <= 3; i++ {
+		f, err := os.OpenFile(schema, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "\nCREATE TABLE change_%d (id int);\n", i)
+		f.Close()
+		run("baseline")
+	}
+	last := databases()
+	if len(last) != 3 {
+		t.Errorf("after four schemas: %v, want the three most recent templates", last)
+	}
+	for name := range first {
+		if _, ok := last[name]; ok {
+			t.Errorf("the first schema's template %s was not pruned: %v", name, last)
 		}
 	}
 }

@@ -37,7 +37,7 @@ const creatingLock = 0x706c67 // "plg"
 // databases of runs that were killed, with no session open, are dropped
 // first.
 func CreateDatabase(ctx context.Context, srv Server, name, template string) error {
-	return admin(ctx, srv, func(conn *pgx.Conn) error {
+	return Admin(ctx, srv, func(conn *pgx.Conn) error {
 		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1, hashtext($2))", creatingLock, name); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func sweepDatabases(ctx context.Context, conn *pgx.Conn) {
 // DropDatabase drops database name on srv if it exists, closing any
 // connections still open to it.
 func DropDatabase(ctx context.Context, srv Server, name string) error {
-	return admin(ctx, srv, func(conn *pgx.Conn) error {
+	return Admin(ctx, srv, func(conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 		return err
 	})
@@ -102,7 +102,8 @@ func CheckDatabase(ctx context.Context, srv Server, name string) error {
 	return conn.Close(ctx)
 }
 
-func admin(ctx context.Context, srv Server, fn func(*pgx.Conn) error) error {
+// Admin runs fn on a connection to srv's maintenance database.
+func Admin(ctx context.Context, srv Server, fn func(*pgx.Conn) error) error {
 	conn, err := pgx.Connect(ctx, srv.ConnString(""))
 	if err != nil {
 		return fmt.Errorf("connect to %s: %w", srv.Describe(), err)

@@ -71,6 +71,9 @@ func provisionOn(ctx context.Context, cfg config.Config, spec *seed.Spec, env En
 	if cfg.Backend == "docker" && !cfg.Cache.Disabled {
 		return provisionSnapshot(ctx, cfg, spec, env)
 	}
+	if cfg.Backend == "dsn" && !cfg.Cache.Disabled {
+		return provisionTemplate(ctx, cfg, spec, env)
+	}
 	if cfg.Backend == "local" && !cfg.Cache.Disabled {
 		cache, err := openCache(cfg, env)
 		if err != nil {
