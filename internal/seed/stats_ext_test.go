@@ -2,6 +2,7 @@ package seed
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -20,15 +21,21 @@ func statsExtensionInstalled(t *testing.T, dsn string) bool {
 	return ok
 }
 
-// needStatsExtension skips the test on a server without the extension.
+// needStatsExtension skips the test on a server without the extension, or
+// fails it where PLANGATE_REQUIRE_STATS_EXTENSION=1 (as CI, which builds
+// it, sets).
 func needStatsExtension(t *testing.T, dsn string) {
 	t.Helper()
 	if !statsExtensionInstalled(t, dsn) {
+		unavailable := t.Skipf
+		if os.Getenv("PLANGATE_REQUIRE_STATS_EXTENSION") == "1" {
+			unavailable = t.Fatalf
+		}
 		var version string
 		if err := connect(t, dsn).QueryRow(context.Background(), "SHOW server_version").Scan(&version); err != nil {
 			t.Fatal(err)
 		}
-		t.Skipf("the %s extension is not installed for this server (PostgreSQL %s): make -C ext/plangate_stats install PG_CONFIG=<its pg_config>", StatsExtension, version)
+		unavailable("the %s extension is not installed for this server (PostgreSQL %s): make -C ext/plangate_stats install PG_CONFIG=<its pg_config>", StatsExtension, version)
 	}
 }
 
@@ -235,7 +242,16 @@ func TestStatsExtension_SetAttributeStats(t *testing.T) {
 	})
 }
 
-func TestSetAttributeCall(t *testing.T) {
+func TestApplyStats_UnsupportedMessage(t *testing.T) {
+	msg := (&UnsupportedVersionError{Version: "15.8"}).Error()
+	for _, want := range []string{"unsupported before PostgreSQL 18 (this server is 15.8) without the plangate_stats extension", "see ext/plangate_stats/README.md"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not say %q", msg, want)
+		}
+	}
+}
+
+func TestStatsExtension_SetAttributeCall(t *testing.T) {
 	mcv, elems := "{a}", "{x}"
 	tb := TableStats{Schema: "app", Name: "Events"}
 	sql, args, skipped := setAttributeCall(tb, ColumnStats{Name: "kind", MostCommonVals: &mcv, MostCommonFreqs: []float32{0.5},
@@ -255,7 +271,7 @@ func TestSetAttributeCall(t *testing.T) {
 	}
 }
 
-func TestPreloadLibraries(t *testing.T) {
+func TestStatsExtension_PreloadLibraries(t *testing.T) {
 	tests := []struct {
 		in   string
 		want []string
