@@ -47,6 +47,7 @@
 
 PG_FUNCTION_INFO_V1(plangate_set_relation_stats);
 PG_FUNCTION_INFO_V1(plangate_set_attribute_stats);
+PG_FUNCTION_INFO_V1(plangate_clear_attribute_stats);
 
 /*
  * lock_target
@@ -101,6 +102,29 @@ lock_target(Oid relid, bool allow_index)
 #endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
 					   get_rel_name(relid));
+}
+
+/*
+ * target_attnum
+ *		The number of a user column of the relation, by name.
+ */
+static AttrNumber
+target_attnum(Oid relid, Name attname)
+{
+	/* get_attnum() does not find dropped columns */
+	AttrNumber	attnum = get_attnum(relid, NameStr(*attname));
+
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist",
+						NameStr(*attname), get_rel_name(relid))));
+	if (attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot set statistics of system column \"%s\"",
+						NameStr(*attname))));
+	return attnum;
 }
 
 /*
@@ -346,18 +370,7 @@ plangate_set_attribute_stats(PG_FUNCTION_ARGS)
 
 	lock_target(relid, false);
 
-	/* get_attnum() does not find dropped columns */
-	attnum = get_attnum(relid, NameStr(*attname));
-	if (attnum == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						NameStr(*attname), get_rel_name(relid))));
-	if (attnum < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot set statistics of system column \"%s\"",
-						NameStr(*attname))));
+	attnum = target_attnum(relid, attname);
 
 	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(relid), Int16GetDatum(attnum));
 	if (!HeapTupleIsValid(atttup))
@@ -498,6 +511,46 @@ plangate_set_attribute_stats(PG_FUNCTION_ARGS)
 	 * send one, so that plans other sessions cached for the table are made
 	 * again with the new statistics.
 	 */
+	CacheInvalidateRelcacheByRelid(relid);
+	CommandCounterIncrement();
+	PG_RETURN_VOID();
+}
+
+/*
+ * plangate_clear_attribute_stats
+ *		clear_attribute_stats(rel, attname, inherited): delete the column's
+ *		pg_statistic row, as pg_clear_attribute_stats() does, so that a
+ *		set_attribute_stats() after it writes the whole row anew instead of
+ *		keeping the statistics it is not given.
+ */
+Datum
+plangate_clear_attribute_stats(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	AttrNumber	attnum;
+	bool		inherited;
+	Relation	starel;
+	HeapTuple	tuple;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("rel, attname and inherited must not be null")));
+	relid = PG_GETARG_OID(0);
+	inherited = PG_GETARG_BOOL(2);
+	lock_target(relid, false);
+	attnum = target_attnum(relid, PG_GETARG_NAME(1));
+
+	starel = table_open(StatisticRelationId, RowExclusiveLock);
+	tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
+							Int16GetDatum(attnum), BoolGetDatum(inherited));
+	if (HeapTupleIsValid(tuple))
+	{
+		CatalogTupleDelete(starel, &tuple->t_self);
+		ReleaseSysCache(tuple);
+	}
+	table_close(starel, RowExclusiveLock);
+
 	CacheInvalidateRelcacheByRelid(relid);
 	CommandCounterIncrement();
 	PG_RETURN_VOID();

@@ -305,7 +305,9 @@ func (f *StatsFile) Encode(w io.Writer) error {
 //     row count, in a new session, is far from the restored reltuples.
 //   - most-common values and histograms are production values: a warning
 //     says so when the file carries them; when it does not, the ones ANALYZE
-//     computed from the seeded data stay in place.
+//     computed from the seeded data stay in place. When it does, each
+//     column's statistics are replaced whole, so that none of the seeded
+//     data's are left beside production's.
 //
 // Problems with single tables or statistics are warnings; the error is for
 // what stops the whole restore.
@@ -407,7 +409,21 @@ func ApplyStats(ctx context.Context, connString string, f *StatsFile) ([]Warning
 					warn(name, c.Name, "%s not restored: before PostgreSQL 18, %s restores most-common values, histograms and correlations only", strings.Join(skipped, ", "), StatsExtension)
 				}
 			}
-			if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			// A file with values holds the column's whole pg_stats row: a
+			// statistic it lacks (say, most-common values of a column with
+			// unique values) must not be left as ANALYZE found it in the
+			// seeded data, so the row is cleared first, in one transaction.
+			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				if f.Values {
+					clearSQL, clearArgs := clearAttributeCall(t, c, versionNum)
+					if _, err := tx.Exec(ctx, clearSQL, clearArgs...); err != nil {
+						return err
+					}
+				}
+				_, err := tx.Exec(ctx, sql, args...)
+				return err
+			})
+			if err != nil {
 				warn(name, c.Name, "statistics not restored: %v", err)
 				continue
 			}
@@ -483,6 +499,17 @@ func restoreAttributeCall(t TableStats, c ColumnStats, version int) (string, []a
 		add("range_bounds_histogram", "text", *c.RangeBoundsHistogram)
 	}
 	return "SELECT pg_restore_attribute_stats(" + strings.Join(pairs, ", ") + ")", args
+}
+
+// clearAttributeCall deletes a column's statistics: PostgreSQL 18's
+// pg_clear_attribute_stats, or the plangate_stats extension's before 18.
+func clearAttributeCall(t TableStats, c ColumnStats, serverVersion int) (string, []any) {
+	if serverVersion >= 180000 {
+		return "SELECT pg_clear_attribute_stats($1::text, $2::text, $3::text, $4::boolean)",
+			[]any{t.Schema, t.Name, c.Name, c.Inherited}
+	}
+	return "SELECT plangate_stats.clear_attribute_stats($1::regclass, $2::name, $3::boolean)",
+		[]any{pgx.Identifier{t.Schema, t.Name}.Sanitize(), c.Name, c.Inherited}
 }
 
 // disableAutovacuum keeps autovacuum's ANALYZE from replacing restored

@@ -61,16 +61,16 @@ func planRows(t *testing.T, conn *pgx.Conn, query string) float64 {
 // takes reltuples as it is instead of rescaling it to the CI table's pages.
 func TestApplyStats_Extension(t *testing.T) {
 	ctx := context.Background()
-	const schema = `CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL, customer_id int NOT NULL);
+	const schema = `CREATE TABLE orders (id int PRIMARY KEY, status text NOT NULL, customer_id int NOT NULL, ref int);
 		CREATE INDEX orders_pending ON orders (customer_id) WHERE status = 'pending'`
 	prod := newSchemaDB(t, schema)
 	needStatsExtension(t, prod)
 	ci := newSchemaDB(t, schema)
 	for dsn, rows := range map[string]string{
 		// 200,000 orders, 5% of them pending.
-		prod: "INSERT INTO orders SELECT g, CASE WHEN g % 20 = 0 THEN 'pending' ELSE 'done' END, g % 5000 FROM generate_series(1, 200000) g",
+		prod: "INSERT INTO orders SELECT g, CASE WHEN g % 20 = 0 THEN 'pending' ELSE 'done' END, g % 5000, g FROM generate_series(1, 200000) g",
 		// 2,000 orders, half of them pending.
-		ci: "INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN 'pending' ELSE 'done' END, g % 50 FROM generate_series(1, 2000) g",
+		ci: "INSERT INTO orders SELECT g, CASE WHEN g % 2 = 0 THEN 'pending' ELSE 'done' END, g % 50, g % 10 FROM generate_series(1, 2000) g",
 	} {
 		if _, err := connect(t, dsn).Exec(ctx, rows+"; ANALYZE orders"); err != nil {
 			t.Fatal(err)
@@ -112,6 +112,12 @@ func TestApplyStats_Extension(t *testing.T) {
 	// Production's histogram of id: a quarter of the table.
 	if rangeRows < 45000 || rangeRows > 55000 {
 		t.Errorf("id <= 50000 is estimated at %.0f rows, want about 50000", rangeRows)
+	}
+	// Production's refs are unique, so it has no most-common ref; the CI
+	// data has ten refs, each a tenth of the orders: the CI's most-common
+	// values must not be left beside production's histogram.
+	if ref := planRows(t, conn, "SELECT * FROM orders WHERE ref = 3"); ref > 10 {
+		t.Errorf("ref = 3 is estimated at %.0f rows, want production's 1", ref)
 	}
 
 	if _, err := conn.Exec(ctx, "SET plangate_stats.use_catalog_sizes = off"); err != nil {
@@ -189,6 +195,13 @@ func TestStatsExtension_SetAttributeStats(t *testing.T) {
 	}
 	if rows := planRows(t, conn, "SELECT * FROM t WHERE kind = 'a'"); rows != 90000 {
 		t.Errorf("kind = 'a' is estimated at %.0f rows, want 90000", rows)
+	}
+
+	if err := exec(`SELECT plangate_stats.clear_attribute_stats('t', 'kind', false)`); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryFloat(t, conn, "SELECT count(*) FROM pg_stats WHERE tablename = 't' AND attname = 'kind'"); n != 0 {
+		t.Errorf("clear_attribute_stats left %v rows in pg_stats", n)
 	}
 
 	tests := []struct {
