@@ -51,12 +51,14 @@ PG_FUNCTION_INFO_V1(plangate_clear_attribute_stats);
 
 /*
  * lock_target
- *		Lock a relation whose statistics are about to change, and check that
- *		the caller may change them.
+ *		Check that the caller may change a relation's statistics, then lock
+ *		it.
  *
- * ShareUpdateExclusiveLock is what ANALYZE takes: it keeps a concurrent
- * ANALYZE or schema change out, not readers or writers.  The caller must own
- * the relation (superusers do); the functions are also revoked from PUBLIC.
+ * The caller must own the relation (superusers do); the functions are also
+ * revoked from PUBLIC.  Ownership is checked before locking, so that a role
+ * cannot hold up someone else's table.  ShareUpdateExclusiveLock is what
+ * ANALYZE takes: it keeps a concurrent ANALYZE or schema change out, not
+ * readers or writers.
  */
 static void
 lock_target(Oid relid, bool allow_index)
@@ -69,7 +71,6 @@ lock_target(Oid relid, bool allow_index)
 				 errmsg("recovery is in progress"),
 				 errhint("Statistics cannot be changed during recovery.")));
 
-	LockRelationOid(relid, ShareUpdateExclusiveLock);
 	relkind = get_rel_relkind(relid);
 	if (relkind == '\0')
 		ereport(ERROR,
@@ -102,6 +103,13 @@ lock_target(Oid relid, bool allow_index)
 #endif
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(relkind),
 					   get_rel_name(relid));
+
+	LockRelationOid(relid, ShareUpdateExclusiveLock);
+	/* it may have been dropped while we waited for the lock */
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
 }
 
 /*
