@@ -28,7 +28,8 @@ func newStatsCmd(s *streams) *cobra.Command {
 		Long: `export reads pg_class (pages, tuples) and pg_stats of every user table, and the
 planner settings, from the server --dsn names (read-only), and writes them as
 JSON. Set stats: FILE in plangate.yaml to apply them to the seeded database
-(PostgreSQL 18 or later), so that plans on small seeded data match production's.
+(PostgreSQL 18 or later, or 13 to 17 with the plangate_stats server extension
+from ext/plangate_stats), so that plans on small seeded data match production's.
 Most-common values and histogram bounds are real production values: they are
 left out unless --values is given.`,
 		Args: cobra.NoArgs,

@@ -44,7 +44,8 @@ type Config struct {
 	// DataSeed overrides the data spec's seed value; 0 keeps the spec's.
 	DataSeed int64 `yaml:"data_seed"`
 	// Stats is a planner statistics file (plangate stats export) applied
-	// to the seeded database; PostgreSQL 18 or later.
+	// to the seeded database; PostgreSQL 18 or later, or 13 to 17 with the
+	// plangate_stats server extension (ext/plangate_stats).
 	Stats string `yaml:"stats"`
 	// KeepParams keeps constants (parameter values among them) in the plans
 	// stored in baselines and reports; by default they are replaced by "?".

@@ -232,14 +232,15 @@ type Warning struct {
 func (w Warning) String() string { return located(w.Table, w.Column, w.Message) }
 
 // UnsupportedVersionError is returned by ApplyStats on a server that cannot
-// take statistics: before PostgreSQL 18.
+// take statistics: before PostgreSQL 18, without the plangate_stats
+// extension.
 type UnsupportedVersionError struct {
 	// Version is the server's version, e.g. "15.8".
 	Version string
 }
 
 func (e *UnsupportedVersionError) Error() string {
-	return fmt.Sprintf("seed: apply stats: unsupported before PostgreSQL 18 (this server is %s): restoring planner statistics needs pg_restore_relation_stats and pg_restore_attribute_stats; use a PostgreSQL 18 server, or seed to production scale with a data spec instead", e.Version)
+	return fmt.Sprintf("seed: apply stats: unsupported before PostgreSQL 18 (this server is %s) without the %s extension: restoring planner statistics needs pg_restore_relation_stats and pg_restore_attribute_stats, or the extension's functions; install %s on the server (see ext/plangate_stats/README.md), use a PostgreSQL 18 server, or seed to production scale with a data spec instead", e.Version, StatsExtension, StatsExtension)
 }
 
 // DecodeStats reads a statistics file, refusing unknown fields and other
@@ -281,21 +282,32 @@ func (f *StatsFile) Encode(w io.Writer) error {
 }
 
 // ApplyStats restores the file's statistics into the database at
-// connString (PostgreSQL 18 or later: pg_restore_relation_stats and
-// pg_restore_attribute_stats), and sets the planner settings for the
-// database (ALTER DATABASE ... SET), so that new sessions plan with them.
+// connString, and sets the planner settings for the database (ALTER
+// DATABASE ... SET), so that new sessions plan with them.
+//
+// Statistics are restored with PostgreSQL 18's pg_restore_relation_stats
+// and pg_restore_attribute_stats, or, before 18, with the plangate_stats
+// extension's functions (ext/plangate_stats), which restore sizes, null
+// fractions, widths, distinct counts, most-common values, histograms and
+// correlations (not the element and range statistics). Where the server has
+// the extension, ApplyStats creates it and adds its library to the
+// database's session_preload_libraries (both need a superuser), so that
+// new sessions plan with the restored table sizes; before 18 a server
+// without it is refused with an UnsupportedVersionError.
 //
 // The traps it handles or reports:
 //   - autovacuum and ANALYZE overwrite restored statistics: autovacuum is
 //     turned off for every table restored; do not ANALYZE (nor VACUUM,
 //     which also rewrites relpages and reltuples) afterwards.
-//   - the planner scales reltuples to the table's real size in pages, so
-//     restored row counts only hold on a table of about production's size:
-//     a warning names every table whose planned row count is far from the
-//     restored reltuples.
+//   - without the extension, the planner scales reltuples to the table's
+//     real size in pages, so restored row counts only hold on a table of
+//     about production's size: a warning names every table whose planned
+//     row count, in a new session, is far from the restored reltuples.
 //   - most-common values and histograms are production values: a warning
 //     says so when the file carries them; when it does not, the ones ANALYZE
-//     computed from the seeded data stay in place.
+//     computed from the seeded data stay in place. When it does, each
+//     column's statistics are replaced whole, so that none of the seeded
+//     data's are left beside production's.
 //
 // Problems with single tables or statistics are warnings; the error is for
 // what stops the whole restore.
@@ -325,7 +337,11 @@ func ApplyStats(ctx context.Context, connString string, f *StatsFile) ([]Warning
 	if err := conn.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('server_version_num')::int").Scan(&version, &versionNum); err != nil {
 		return nil, fmt.Errorf("seed: apply stats: %w", err)
 	}
-	if versionNum < 180000 {
+	haveExtension, err := statsExtensionAvailable(ctx, conn)
+	if err != nil {
+		return nil, fmt.Errorf("seed: apply stats: %w", err)
+	}
+	if versionNum < 180000 && !haveExtension {
 		return nil, &UnsupportedVersionError{Version: version}
 	}
 
@@ -343,6 +359,20 @@ func ApplyStats(ctx context.Context, connString string, f *StatsFile) ([]Warning
 		warn("", "", "the file carries most-common values and histogram bounds: they are production data, now in this database's catalog")
 	} else {
 		warn("", "", "the file carries no most-common values or histograms: those of the seeded data stay in place, so equality and range selectivity follow the data spec")
+	}
+	// On 18 the extension is only there for the sizes: a failure to set it
+	// up leaves the restore as it is without it.
+	extension := false
+	if haveExtension {
+		err := setUpStatsExtension(ctx, conn)
+		switch {
+		case err == nil:
+			extension = true
+		case versionNum < 180000:
+			return nil, fmt.Errorf("seed: apply stats: %w", err)
+		default:
+			warn("", "", "the %s extension is installed but could not be set up (%v): the planner rescales restored row counts to the tables' sizes on disk", StatsExtension, err)
+		}
 	}
 	if err := applySettings(ctx, conn, f.Settings, warn); err != nil {
 		return warnings, err
@@ -362,15 +392,38 @@ func ApplyStats(ctx context.Context, connString string, f *StatsFile) ([]Warning
 			warn(name, "", "could not turn autovacuum off (%v): it may overwrite the restored statistics", err)
 		}
 		sql, args := restoreRelationCall(t, f.ServerVersionNum)
-		var ok bool
-		if err := conn.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+		if versionNum < 180000 {
+			sql, args = setRelationCall(t)
+		}
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
 			warn(name, "", "relation statistics not restored: %v", err)
 			continue
 		}
 		takeNotices(name, "")
 		for _, c := range t.Columns {
 			sql, args := restoreAttributeCall(t, c, f.ServerVersionNum)
-			if err := conn.QueryRow(ctx, sql, args...).Scan(&ok); err != nil {
+			if versionNum < 180000 {
+				var skipped []string
+				sql, args, skipped = setAttributeCall(t, c)
+				if len(skipped) > 0 {
+					warn(name, c.Name, "%s not restored: before PostgreSQL 18, %s restores most-common values, histograms and correlations only", strings.Join(skipped, ", "), StatsExtension)
+				}
+			}
+			// A file with values holds the column's whole pg_stats row: a
+			// statistic it lacks (say, most-common values of a column with
+			// unique values) must not be left as ANALYZE found it in the
+			// seeded data, so the row is cleared first, in one transaction.
+			err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+				if f.Values {
+					clearSQL, clearArgs := clearAttributeCall(t, c, versionNum)
+					if _, err := tx.Exec(ctx, clearSQL, clearArgs...); err != nil {
+						return err
+					}
+				}
+				_, err := tx.Exec(ctx, sql, args...)
+				return err
+			})
+			if err != nil {
 				warn(name, c.Name, "statistics not restored: %v", err)
 				continue
 			}
@@ -378,7 +431,19 @@ func ApplyStats(ctx context.Context, connString string, f *StatsFile) ([]Warning
 		}
 		restored = append(restored, t)
 	}
-	more, err := rescaleWarnings(ctx, conn, restored)
+
+	// Plans are made in new sessions, which the database's settings (and
+	// session_preload_libraries) reach: check the sizes in one.
+	fresh, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return warnings, fmt.Errorf("seed: apply stats: %w", err)
+	}
+	defer fresh.Close(context.WithoutCancel(ctx))
+	hint := "seed the table to about production's size, or install the " + StatsExtension + " extension (see ext/plangate_stats/README.md), for the restored statistics to hold"
+	if extension {
+		hint = "yet " + StatsExtension + " is set up: is the database's session_preload_libraries overridden for this role, or the extension's library missing?"
+	}
+	more, err := rescaleWarnings(ctx, fresh, restored, hint)
 	warnings = append(warnings, more...)
 	return warnings, err
 }
@@ -436,6 +501,17 @@ func restoreAttributeCall(t TableStats, c ColumnStats, version int) (string, []a
 	return "SELECT pg_restore_attribute_stats(" + strings.Join(pairs, ", ") + ")", args
 }
 
+// clearAttributeCall deletes a column's statistics: PostgreSQL 18's
+// pg_clear_attribute_stats, or the plangate_stats extension's before 18.
+func clearAttributeCall(t TableStats, c ColumnStats, serverVersion int) (string, []any) {
+	if serverVersion >= 180000 {
+		return "SELECT pg_clear_attribute_stats($1::text, $2::text, $3::text, $4::boolean)",
+			[]any{t.Schema, t.Name, c.Name, c.Inherited}
+	}
+	return "SELECT plangate_stats.clear_attribute_stats($1::regclass, $2::name, $3::boolean)",
+		[]any{pgx.Identifier{t.Schema, t.Name}.Sanitize(), c.Name, c.Inherited}
+}
+
 // disableAutovacuum keeps autovacuum's ANALYZE from replacing restored
 // statistics. Partitioned tables take no storage parameters (their
 // partitions do).
@@ -483,8 +559,10 @@ func applySettings(ctx context.Context, conn *pgx.Conn, settings map[string]stri
 // now expects from a full scan with the restored reltuples. The planner
 // takes reltuples/relpages as a density and multiplies it by the table's
 // real size in pages, so a table much smaller or larger than production's
-// gets estimates far from production's.
-func rescaleWarnings(ctx context.Context, conn *pgx.Conn, tables []TableStats) ([]Warning, error) {
+// gets estimates far from production's; unless the plangate_stats
+// extension's hook is active in conn's session, when the planned rows are
+// reltuples and nothing is said. hint ends each warning.
+func rescaleWarnings(ctx context.Context, conn *pgx.Conn, tables []TableStats, hint string) ([]Warning, error) {
 	var out []Warning
 	for _, t := range tables {
 		if t.RelTuples <= 0 {
@@ -500,8 +578,8 @@ func rescaleWarnings(ctx context.Context, conn *pgx.Conn, tables []TableStats) (
 			continue
 		}
 		out = append(out, Warning{Table: name, Message: fmt.Sprintf(
-			"the planner expects %.0f rows, not the restored %.0f: it scales reltuples to the table's real size (%d pages here, %d in production); seed the table to about production's size for the restored statistics to hold",
-			planned, t.RelTuples, pages, t.RelPages)})
+			"the planner expects %.0f rows, not the restored %.0f: it scales reltuples to the table's real size (%d pages here, %d in production); %s",
+			planned, t.RelTuples, pages, t.RelPages, hint)})
 	}
 	return out, nil
 }

@@ -138,9 +138,13 @@ func TestApplyStats_UnsupportedBefore18(t *testing.T) {
 	if f.ServerVersionNum >= 180000 {
 		t.Skip("the server supports restoring statistics")
 	}
+	if statsExtensionInstalled(t, dsn) {
+		t.Skip("the server has the plangate_stats extension, with which it restores statistics")
+	}
 	_, err = ApplyStats(ctx, dsn, f)
 	var ue *UnsupportedVersionError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "unsupported before PostgreSQL 18 (this server is "+f.ServerVersion+")") {
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "unsupported before PostgreSQL 18 (this server is "+f.ServerVersion+") without the plangate_stats extension") ||
+		!strings.Contains(err.Error(), "see ext/plangate_stats/README.md") {
 		t.Errorf("got %v", err)
 	}
 }
@@ -190,12 +194,13 @@ func TestApplyStats_Traps(t *testing.T) {
 	// orders as production has it: 100 times the rows and pages here.
 	f.Tables[1].RelTuples *= 100
 	f.Tables[1].RelPages *= 100
-	warnings, err := rescaleWarnings(ctx, conn, f.Tables)
+	warnings, err := rescaleWarnings(ctx, conn, f.Tables, "seed the table to about production's size")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(warnings) != 1 || warnings[0].Table != `"public"."orders"` ||
-		!strings.Contains(warnings[0].Message, "the planner expects 10000 rows, not the restored 1000000") {
+		!strings.Contains(warnings[0].Message, "the planner expects 10000 rows, not the restored 1000000") ||
+		!strings.HasSuffix(warnings[0].Message, "; seed the table to about production's size") {
 		t.Errorf("warnings = %v", warnings)
 	}
 
