@@ -20,7 +20,7 @@ type columnGenerator struct {
 }
 
 // Generators lists the column generators a data spec may name.
-var Generators = []string{"sequence", "uniform", "normal", "zipf", "category", "text", "timestamp", "uuid", "reference", "correlated"}
+var Generators = []string{"sequence", "uniform", "normal", "zipf", "category", "text", "timestamp", "uuid", "reference", "correlated", "histogram"}
 
 // columnGenerators maps each of Generators to its generator.
 func columnGenerators() map[string]columnGenerator {
@@ -35,6 +35,7 @@ func columnGenerators() map[string]columnGenerator {
 		"uuid":       uuidGenerator(),
 		"reference":  referenceGenerator(),
 		"correlated": correlatedGenerator(),
+		"histogram":  histogramGenerator(),
 	}
 }
 

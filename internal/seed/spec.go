@@ -61,6 +61,10 @@ const SpecVersion = 1
 //	            a value at that distance from the other column's), or values
 //	            and strength (0..1: the share of rows whose value is a fixed
 //	            function of the other column's, the rest drawn from values)
+//	histogram   values (most-common values and their shares of all rows, 0
+//	            to 1), bounds (histogram bounds, lowest first: the other rows
+//	            fill the buckets between them equally), sorted: a column as
+//	            pg_stats describes it; `plangate stats spec` writes these
 type Spec struct {
 	// Path is the file the spec was read from; errors name it.
 	Path string
@@ -207,6 +211,7 @@ type columnYAML struct {
 	MinOffset    string    `yaml:"min_offset"`
 	MaxOffset    string    `yaml:"max_offset"`
 	Strength     float64   `yaml:"strength"`
+	Bounds       yaml.Node `yaml:"bounds"`
 }
 
 // params are a column's checked generator settings.
@@ -227,6 +232,7 @@ type params struct {
 	with                 string
 	minOffset, maxOffset offset
 	strength             float64
+	bounds               []string // histogram
 }
 
 // choice is one value of a category with its weight.
