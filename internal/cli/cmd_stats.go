@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/plangate/plangate/internal/atomicfile"
+	"github.com/plangate/plangate/internal/run"
 	"github.com/plangate/plangate/internal/seed"
 )
 
@@ -63,6 +64,53 @@ left out unless --values is given.`,
 	export.Flags().StringVarP(&out, "output", "o", "", "the file to write")
 	export.Flags().BoolVar(&values, "values", false, "include most-common values and histogram bounds (production data)")
 	export.Flags().StringArrayVar(&tables, "table", nil, "only this table (repeatable)")
-	cmd.AddCommand(export)
+	cmd.AddCommand(export, newStatsSpecCmd(s))
+	return cmd
+}
+
+func newStatsSpecCmd(s *streams) *cobra.Command {
+	var (
+		f         commonFlags
+		statsPath string
+	)
+	cmd := &cobra.Command{
+		Use:   "spec --stats FILE -o data.yaml",
+		Short: "Write a data spec with production's shape from its statistics",
+		Long: `spec writes a data spec (data: in plangate.yaml) from statistics that
+plangate stats export read from production, for a team that can share
+statistics but not data: each table gets production's row count times
+--scale (default 1: production's size); keys stay keys, foreign keys reference with production's skew, and
+columns get production's null fraction, most-common values with their
+frequencies, histogram and ordering (export with --values for the last
+three: without them columns follow production's distinct counts only). The
+schema files are applied to a scratch database for the columns' types and
+keys; nothing is seeded. Review the spec and commit it.`,
+		Example: `  plangate stats export --dsn "$PROD_URL" --values -o prod-stats.json
+  plangate stats spec --stats prod-stats.json --scale 0.1 -o data.yaml`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.load(cmd)
+			if err != nil {
+				return err
+			}
+			out, scale := cfg.Output, cfg.Scale
+			if statsPath == "" || out == "" {
+				return errors.New("stats spec: give --stats FILE (from plangate stats export) and -o FILE")
+			}
+			p := newProgress(s)
+			spec, err := run.StatsSpec(cmd.Context(), cfg, s.env(p), statsPath, scale)
+			p.done()
+			if err != nil {
+				return err
+			}
+			if err := atomicfile.Write(out, spec); err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "wrote a data spec at %g of production's rows to %s: set data: %s in plangate.yaml\n", scale, out, out)
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().StringVar(&statsPath, "stats", "", "the statistics file plangate stats export wrote")
 	return cmd
 }
