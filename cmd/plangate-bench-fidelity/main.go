@@ -346,4 +346,3 @@ func splitQueries(s string) []string {
 	}
 	return out
 }
-

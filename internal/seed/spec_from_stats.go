@@ -154,7 +154,7 @@ func readSchemaForSpec(ctx context.Context, conn *pgx.Conn) ([]specTable, error)
 	}
 	var out []specTable
 	var (
-		name, parent, col, typ, ref string
+		name, parent, col, typ, ref  string
 		partitioned, partition, uniq bool
 		typOID                       uint32
 	)
