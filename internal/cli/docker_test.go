@@ -140,23 +140,37 @@ func dockerScriptImage(t *testing.T) string {
 	if image == "" {
 		image = "plangate/postgres:15"
 	}
+	requireDockerImage(t, image)
+	return image
+}
+
+// requireDocker skips the test (fails it under PLANGATE_REQUIRE_DOCKER=1)
+// when no Docker engine answers; it returns the skip-or-fail to use for
+// what else the test needs of the engine.
+func requireDocker(t *testing.T) func(format string, args ...any) {
+	t.Helper()
 	unavailable := t.Skipf
 	if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
 		unavailable = t.Fatalf
 	}
-	ctx := context.Background()
-	if !pgserver.DockerAvailable(ctx) {
+	if !pgserver.DockerAvailable(context.Background()) {
 		unavailable("no Docker engine answers (DOCKER_HOST=%q)", os.Getenv("DOCKER_HOST"))
 	}
+	return unavailable
+}
+
+// requireDockerImage is requireDocker, and the engine must have image.
+func requireDockerImage(t *testing.T, image string) {
+	t.Helper()
+	unavailable := requireDocker(t)
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	if _, err := cli.ImageInspect(ctx, image); err != nil {
+	if _, err := cli.ImageInspect(context.Background(), image); err != nil {
 		unavailable("image %s: %v: run .ci/build-images or set PLANGATE_TEST_IMAGE", image, err)
 	}
-	return image
 }
 
 func randomHex() string {

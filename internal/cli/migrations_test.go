@@ -144,14 +144,8 @@ func TestMigrations_Partman(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seeds 1.1M rows")
 	}
-	unavailable := t.Skipf
-	if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
-		unavailable = t.Fatalf
-	}
+	requireDockerImage(t, pgserver.LocalImageRepo+":17")
 	ctx := context.Background()
-	if !pgserver.DockerAvailable(ctx) {
-		unavailable("no Docker engine answers (DOCKER_HOST=%q)", os.Getenv("DOCKER_HOST"))
-	}
 	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "partman"))
 	if err != nil {
 		t.Fatal(err)

@@ -28,22 +28,14 @@ var smokeMajors = []int{13, 17, 18}
 // is skipped, or fails under PLANGATE_REQUIRE_DOCKER=1 (CI), as is the
 // whole test without an engine.
 func TestScriptsVersions(t *testing.T) {
-	unavailable := t.Skipf
-	if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
-		unavailable = t.Fatalf
-	}
+	unavailable := requireDocker(t)
+	requireDockerImage(t, "plangate/postgres:15") // the cross-major baseline's
 	ctx := context.Background()
-	if !pgserver.DockerAvailable(ctx) {
-		unavailable("no Docker engine answers (DOCKER_HOST=%q)", os.Getenv("DOCKER_HOST"))
-	}
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	if _, err := cli.ImageInspect(ctx, "plangate/postgres:15"); err != nil {
-		unavailable("image plangate/postgres:15 (the cross-major baseline's): %v: run .ci/build-images", err)
-	}
 	// A schema of this run's own gives it seeded snapshots of its own,
 	// removed when the test ends; the one of 15, for the baseline from
 	// another major, is seeded once and reused by every major.

@@ -106,6 +106,16 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 	return conn
 }
 
+// nearly returns a check that a measured value is within tol of want.
+func nearly(t *testing.T) func(name string, got, want, tol float64) {
+	return func(name string, got, want, tol float64) {
+		t.Helper()
+		if math.Abs(got-want) > tol {
+			t.Errorf("%s = %.4f, want %.4f ± %.4f", name, got, want, tol)
+		}
+	}
+}
+
 func queryFloat(t *testing.T, conn *pgx.Conn, sql string, args ...any) float64 {
 	t.Helper()
 	var f float64
@@ -240,12 +250,7 @@ func TestGenerate_Distributions(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := connect(t, dsn)
-	near := func(name string, got, want, tol float64) {
-		t.Helper()
-		if math.Abs(got-want) > tol {
-			t.Errorf("%s = %.4f, want %.4f ± %.4f", name, got, want, tol)
-		}
-	}
+	near := nearly(t)
 	near("customers.name null fraction", queryFloat(t, conn, `SELECT avg((name IS NULL)::int) FROM customers`), 0.1, 0.02)
 	near("orders.shipped_at null fraction", queryFloat(t, conn, `SELECT avg((shipped_at IS NULL)::int) FROM orders`), 0.25, 0.02)
 	near("share of US customers", queryFloat(t, conn, `SELECT avg((country = 'US')::int) FROM customers`), 0.5, 0.03)

@@ -2,7 +2,6 @@ package seed
 
 import (
 	"context"
-	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -28,12 +27,7 @@ tables:
 		t.Fatal(err)
 	}
 	conn := connect(t, dsn)
-	near := func(name string, got, want, tol float64) {
-		t.Helper()
-		if math.Abs(got-want) > tol {
-			t.Errorf("%s = %.4f, want %.4f ± %.4f", name, got, want, tol)
-		}
-	}
+	near := nearly(t)
 	near("share of n = 7", queryFloat(t, conn, `SELECT avg((n = 7)::int) FROM h`), 0.3+0.7*0.5/10, 0.02)
 	near("share of n below 10", queryFloat(t, conn, `SELECT avg((n < 10)::int) FROM h`), 0.3+0.7*0.5, 0.02)
 	if n := queryFloat(t, conn, `SELECT count(*) FROM h WHERE n NOT BETWEEN 0 AND 1000`); n != 0 {
@@ -133,12 +127,7 @@ tables:
 		t.Fatal(err)
 	}
 	conn := connect(t, ci)
-	near := func(name string, got, want, tol float64) {
-		t.Helper()
-		if math.Abs(got-want) > tol {
-			t.Errorf("%s = %.4f, want %.4f ± %.4f", name, got, want, tol)
-		}
-	}
+	near := nearly(t)
 	near("orders", queryFloat(t, conn, `SELECT count(*) FROM orders`), 20000, 1)
 	near("events", queryFloat(t, conn, `SELECT count(*) FROM events`), 5000, 1)
 	near("events in the default partition", queryFloat(t, conn, `SELECT count(*) FROM events_default`), 2500, 250)
