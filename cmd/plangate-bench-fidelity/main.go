@@ -229,7 +229,7 @@ func (b *bench) major(ctx context.Context, major int, queries []string) ([]outco
 			return err
 		}
 		if !sizes {
-			if err := exec(ctx, srv.ConnString(""), "ALTER DATABASE "+db+" SET plangate_stats.use_catalog_sizes = off"); err != nil {
+			if err := exec(ctx, srv.ConnString(""), "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" SET plangate_stats.use_catalog_sizes = off"); err != nil {
 				return err
 			}
 		}
