@@ -394,3 +394,66 @@ func TestAction_ReleaseCache(t *testing.T) {
 		t.Errorf("plangate was built from source: go %s", built)
 	}
 }
+
+// TestReleaseWorkflow_MovesTags runs release.yml's step that moves vX and
+// vX.Y, in a clone of a local "origin", after each of a series of releases.
+func TestReleaseWorkflow_MovesTags(t *testing.T) {
+	w := loadWorkflow(t, filepath.Join(repoRoot, ".github", "workflows", "release.yml"))
+	script := ""
+	for _, st := range w.Jobs["moving-tags"].Steps {
+		if st.Name == "Move vX and vX.Y" {
+			script = st.Run
+		}
+	}
+	if script == "" {
+		t.Fatal("release.yml: job moving-tags has no step \"Move vX and vX.Y\"")
+	}
+	dir := t.TempDir()
+	origin, work := filepath.Join(dir, "origin.git"), filepath.Join(dir, "work")
+	git := func(d string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = d
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com",
+			"GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git(dir, "init", "-q", "--bare", "-b", "main", origin)
+	git(dir, "init", "-q", "-b", "main", work)
+	git(work, "remote", "add", "origin", origin)
+
+	// Each release: a commit, its annotated tag pushed, then the step, as
+	// the workflow of that tag runs it. want is where each moving tag
+	// points afterwards, by release.
+	releases := []struct {
+		version string
+		want    map[string]string
+	}{
+		{"v1.2.9", map[string]string{"v1": "v1.2.9", "v1.2": "v1.2.9"}},
+		{"v1.10.0", map[string]string{"v1": "v1.10.0", "v1.2": "v1.2.9", "v1.10": "v1.10.0"}},
+		// A backport to 1.2 moves v1.2 only.
+		{"v1.2.10", map[string]string{"v1": "v1.10.0", "v1.2": "v1.2.10", "v1.10": "v1.10.0"}},
+		{"v2.0.0", map[string]string{"v1": "v1.10.0", "v2": "v2.0.0", "v2.0": "v2.0.0"}},
+	}
+	for _, r := range releases {
+		git(work, "commit", "-q", "--allow-empty", "-m", r.version)
+		git(work, "tag", "-a", "-m", r.version, r.version)
+		git(work, "push", "-q", "origin", "main", r.version)
+		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "VERSION="+r.version, "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: the step failed: %v\n%s", r.version, err, out)
+		}
+		for moving, release := range r.want {
+			got := git(origin, "rev-parse", moving+"^{commit}")
+			if want := git(origin, "rev-parse", release+"^{commit}"); got != want {
+				t.Errorf("after %s: %s is %s, want %s's commit %s", r.version, moving, got, release, want)
+			}
+		}
+	}
+}
