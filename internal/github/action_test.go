@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -179,6 +180,9 @@ func runAction(t *testing.T, e actionEnv) actionRun {
 		}
 	}
 
+	if e.until != "" && !slices.ContainsFunc(a.Runs.Steps, func(s actionStep) bool { return s.ID == e.until }) {
+		t.Fatalf("until %q: action.yml has no such step", e.until)
+	}
 	store := e.cacheStore
 	if store == "" {
 		store = filepath.Join(tmp, "actions-cache")
