@@ -32,7 +32,11 @@ RUN mv vendor/go.mod vendor/go.sum . && { rmdir vendor 2>/dev/null || true; } &&
     case "$GOFLAGS" in *-mod=vendor*) ;; *) go mod download ;; esac && \
     go build -trimpath github.com/pganalyze/pg_query_go/v6
 COPY . .
-RUN go build -trimpath -ldflags='-s -w' -o /out/plangate ./cmd/plangate
+# The version plangate --version reports: the release workflow passes the
+# tag (--build-arg VERSION=v1.2.3).
+ARG VERSION=dev
+RUN go build -trimpath -ldflags="-s -w -X github.com/plangate/plangate/internal/cli.Version=${VERSION}" \
+    -o /out/plangate ./cmd/plangate
 
 FROM ${RUNTIME_IMAGE}
 COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,8 +54,15 @@ type actionStep struct {
 	Shell string            `yaml:"shell"`
 	Run   string            `yaml:"run"`
 	Uses  string            `yaml:"uses"`
+	With  map[string]string `yaml:"with"`
 	Env   map[string]string `yaml:"env"`
 }
+
+// The actions action.yml may use, which runAction stands in for.
+const (
+	cacheRestore = "actions/cache/restore@v4"
+	cacheSave    = "actions/cache/save@v4"
+)
 
 func loadAction(t *testing.T) actionFile {
 	t.Helper()
@@ -71,8 +79,15 @@ func loadAction(t *testing.T) actionFile {
 		t.Fatalf("action.yml: runs.using %q, want composite", a.Runs.Using)
 	}
 	for _, s := range a.Runs.Steps {
-		if s.Uses != "" || s.Shell != "bash" || s.ID == "" {
-			t.Fatalf("action.yml: step %+v: every step must be a bash run step with an id", s)
+		switch {
+		case s.ID == "":
+			t.Fatalf("action.yml: step %+v: every step must have an id", s)
+		case s.Uses == cacheRestore || s.Uses == cacheSave:
+			if s.With["path"] == "" || s.With["key"] == "" || s.Run != "" {
+				t.Fatalf("action.yml: step %s: %s with a path and a key, nothing else", s.ID, s.Uses)
+			}
+		case s.Uses != "" || s.Shell != "bash":
+			t.Fatalf("action.yml: step %s: every step must be a bash run step, or one of the actions this test stands in for (%s, %s)", s.ID, cacheRestore, cacheSave)
 		}
 	}
 	return a
@@ -84,6 +99,14 @@ type actionEnv struct {
 	inputs    map[string]string
 	// env is the job's environment, GITHUB_* included.
 	env map[string]string
+	// ref is github.action_ref: "" as with uses: ./, else the ref of
+	// uses: plangate/plangate@REF.
+	ref string
+	// cacheStore is where the stand-in for actions/cache keeps what it
+	// saves, by key; "" for a store of this run alone.
+	cacheStore string
+	// until is the id of the last step to run; "" runs them all.
+	until string
 }
 
 // actionRun is what a run of the action left.
@@ -100,6 +123,10 @@ type actionRun struct {
 	// the runner would make of it.
 	log              string
 	errors, warnings []string
+	// steps are the outputs of each step, by id; ran the ids of the steps
+	// that ran, in order.
+	steps map[string]map[string]string
+	ran   []string
 }
 
 var exprRE = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
@@ -128,7 +155,12 @@ func runAction(t *testing.T, e actionEnv) actionRun {
 			case expr == "github.action_path":
 				return repoRoot
 			case expr == "github.action_ref":
-				return ""
+				return e.ref
+			case expr == "github.action_repository":
+				if e.ref == "" {
+					return ""
+				}
+				return "plangate/plangate"
 			case expr == "github.token":
 				return e.env["GITHUB_TOKEN_FOR_ACTIONS"]
 			case strings.HasPrefix(expr, "steps."):
@@ -148,17 +180,35 @@ func runAction(t *testing.T, e actionEnv) actionRun {
 		}
 	}
 
+	if e.until != "" && !slices.ContainsFunc(a.Runs.Steps, func(s actionStep) bool { return s.ID == e.until }) {
+		t.Fatalf("until %q: action.yml has no such step", e.until)
+	}
+	store := e.cacheStore
+	if store == "" {
+		store = filepath.Join(tmp, "actions-cache")
+	}
 	var run actionRun
 	var log strings.Builder
 	for i, step := range a.Runs.Steps {
-		switch strings.TrimSpace(step.If) {
-		case "":
-			if run.failed != "" {
-				continue
+		if i > 0 && a.Runs.Steps[i-1].ID == e.until {
+			break
+		}
+		if !stepRuns(t, step, run.failed == "", eval) {
+			continue
+		}
+		run.ran = append(run.ran, step.ID)
+		if step.Uses != "" {
+			with := map[string]string{}
+			for k, v := range step.With {
+				with[k] = eval(v)
 			}
-		case "always()", "${{ always() }}":
-		default:
-			t.Fatalf("action.yml: step %s: if %q is not one this test evaluates", step.ID, step.If)
+			outputs, line := standInForCache(t, store, step.Uses, with)
+			stepOutputs[step.ID] = outputs
+			log.WriteString(line + "\n")
+			if strings.HasPrefix(line, "::warning") {
+				run.warnings = append(run.warnings, line)
+			}
+			continue
 		}
 		script := filepath.Join(tmp, fmt.Sprintf("%d-%s.sh", i, step.ID))
 		if err := os.WriteFile(script, []byte(step.Run), 0o755); err != nil {
@@ -210,11 +260,110 @@ func runAction(t *testing.T, e actionEnv) actionRun {
 		run.summary += string(summary)
 	}
 	run.log = log.String()
+	run.steps = stepOutputs
 	run.outputs = map[string]string{}
 	for name, o := range a.Outputs {
 		run.outputs[name] = eval(o.Value)
 	}
 	return run
+}
+
+// stepRuns evaluates step's if as the runner would, with the steps before
+// it having succeeded or not: always(), or an implied success() and the
+// comparisons (==, !=) of steps' outputs, inputs and quoted strings that
+// && joins. Outputs are evaluated by eval.
+func stepRuns(t *testing.T, step actionStep, succeeded bool, eval func(string) string) bool {
+	t.Helper()
+	cond := strings.TrimSpace(step.If)
+	if c, ok := strings.CutPrefix(cond, "${{"); ok {
+		cond = strings.TrimSpace(strings.TrimSuffix(c, "}}"))
+	}
+	if cond == "always()" {
+		return true
+	}
+	if !succeeded {
+		return false
+	}
+	if cond == "" {
+		return true
+	}
+	operand := func(s string) string {
+		s = strings.TrimSpace(s)
+		switch {
+		case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
+			return s[1 : len(s)-1]
+		case strings.HasPrefix(s, "steps.") || strings.HasPrefix(s, "inputs."):
+			return eval("${{ " + s + " }}")
+		}
+		t.Fatalf("action.yml: step %s: if %q: operand %q is not one this test evaluates", step.ID, step.If, s)
+		return ""
+	}
+	for _, term := range strings.Split(cond, "&&") {
+		var holds bool
+		if l, r, ok := strings.Cut(term, "!="); ok {
+			holds = operand(l) != operand(r)
+		} else if l, r, ok := strings.Cut(term, "=="); ok {
+			holds = operand(l) == operand(r)
+		} else {
+			holds = operand(term) != ""
+		}
+		if !holds {
+			return false
+		}
+	}
+	return true
+}
+
+// standInForCache does what actions/cache/restore and actions/cache/save
+// do, with store for GitHub's cache: restore copies the directory saved
+// under the key back to its path when it was saved from that path (the
+// cache's version covers the paths), and says cache-hit; save keeps the
+// path under the key, unless the key is taken. It returns the step's
+// outputs and the line it logs.
+func standInForCache(t *testing.T, store, uses string, with map[string]string) (map[string]string, string) {
+	t.Helper()
+	path, key := with["path"], with["key"]
+	if strings.ContainsAny(path, "\n*") || !filepath.IsAbs(path) {
+		t.Fatalf("%s: path %q: this stand-in takes one absolute path", uses, path)
+	}
+	entry := filepath.Join(store, key)
+	savedFrom, _ := os.ReadFile(entry + ".path")
+	cp := func(from, to string) {
+		t.Helper()
+		if err := os.RemoveAll(to); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// As the real one's tar does, modes kept: a data directory's matter.
+		if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+			t.Fatalf("%s: cp: %v\n%s", uses, err, out)
+		}
+	}
+	switch uses {
+	case cacheRestore:
+		if string(savedFrom) != path {
+			return map[string]string{}, "Cache not found for input keys: " + key
+		}
+		cp(filepath.Join(entry, "data"), path)
+		return map[string]string{"cache-hit": "true", "cache-primary-key": key, "cache-matched-key": key},
+			"Cache restored from key: " + key
+	case cacheSave:
+		if savedFrom != nil {
+			return map[string]string{}, "::warning::Failed to save: Unable to reserve cache with key " + key + ", another job may be creating this cache."
+		}
+		if _, err := os.Stat(path); err != nil {
+			return map[string]string{}, "::warning::Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved."
+		}
+		cp(path, filepath.Join(entry, "data"))
+		if err := os.WriteFile(entry+".path", []byte(path), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{}, "Cache saved with key: " + key
+	}
+	t.Fatalf("no stand-in for %s", uses)
+	return nil, ""
 }
 
 // workflowCommands returns the error and warning annotations a step's
@@ -240,13 +389,16 @@ func workflowCommands(stdout string) (errs, warns []string) {
 	return errs, warns
 }
 
-// binDir holds the plangate that plangateBin builds; TestMain removes it.
-var binDir string
+// binDir holds the plangate that plangateBin builds, releaseDir the
+// release that releaseArtifacts builds; TestMain removes them.
+var binDir, releaseDir string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, dir := range []string{binDir, releaseDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
@@ -689,5 +841,38 @@ func TestAction_RealCheck(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(project, "plangate.baseline.json")); err != nil {
 		t.Errorf("baseline mode left no baseline: %v", err)
+	}
+}
+
+// TestAction_Shellcheck runs shellcheck, where it is installed, on the
+// scripts of action.yml's steps and on the scripts they and the release
+// workflow run.
+func TestAction_Shellcheck(t *testing.T) {
+	shellcheck, err := exec.LookPath("shellcheck")
+	if err != nil {
+		t.Skip("shellcheck is not installed")
+	}
+	dir := t.TempDir()
+	var files []string
+	for _, step := range loadAction(t).Runs.Steps {
+		if step.Run == "" {
+			continue
+		}
+		f := filepath.Join(dir, step.ID+".sh")
+		if err := os.WriteFile(f, []byte("#!/usr/bin/env bash\n"+step.Run), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	scripts, err := filepath.Glob(filepath.Join(repoRoot, ".github", "*", "*.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) < 3 {
+		t.Fatalf("scripts under .github: %v", scripts)
+	}
+	out, err := exec.Command(shellcheck, append(files, scripts...)...).CombinedOutput()
+	if err != nil {
+		t.Errorf("shellcheck: %v\n%s", err, out)
 	}
 }

@@ -39,6 +39,18 @@ func seededStateKey(cfg config.Config, spec *seed.Spec) seed.CacheKey {
 // openCache opens the seeded-state cache, or returns nil when there is no
 // place for one (no home directory, as in some CI sandboxes).
 func openCache(cfg config.Config, env Env) (*seed.Cache, error) {
+	dir, err := cacheDir(cfg)
+	if dir == "" || err != nil {
+		return nil, err
+	}
+	return seed.NewCache(dir, seed.WithCacheWarnings(LineWriter(func(line string) { env.progress().Warn("%s", line) })))
+}
+
+// cacheDir returns the seeded-state cache's directory, made if need be:
+// cache.dir, else $PLANGATE_CACHE_DIR, else the user's cache directory; ""
+// when there is no place for one (no home directory, as in some CI
+// sandboxes).
+func cacheDir(cfg config.Config) (string, error) {
 	dir := cfg.Cache.Dir
 	if dir == "" {
 		dir = os.Getenv("PLANGATE_CACHE_DIR")
@@ -46,7 +58,7 @@ func openCache(cfg config.Config, env Env) (*seed.Cache, error) {
 	if dir == "" {
 		d, err := seed.DefaultCacheDir()
 		if err != nil {
-			return nil, nil
+			return "", nil
 		}
 		dir = d
 		// Under root the server runs as another user, who cannot reach
@@ -56,24 +68,86 @@ func openCache(cfg config.Config, env Env) (*seed.Cache, error) {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("cache: %w: set cache.dir in plangate.yaml or PLANGATE_CACHE_DIR", err)
+		return "", fmt.Errorf("cache: %w: set cache.dir in plangate.yaml or PLANGATE_CACHE_DIR", err)
 	}
 	if !pgserver.ServerUserCanReach(dir, cfg.Postgres.RunAs) {
-		return nil, fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
+		return "", fmt.Errorf("cache: %s: the server's user cannot reach it: pick a cache.dir it can (e.g. under /var/cache)", dir)
 	}
-	return seed.NewCache(dir, seed.WithCacheWarnings(LineWriter(func(line string) { env.progress().Warn("%s", line) })))
+	return dir, nil
+}
+
+// localStateKey returns the local backend's cache key for the seeded state
+// of cfg (pinned by pinVersion): seededStateKey and the version of the
+// PostgreSQL binaries the cluster would run.
+func localStateKey(ctx context.Context, cfg config.Config, spec *seed.Spec) (string, error) {
+	bin, err := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
+	if err != nil {
+		return "", fmt.Errorf("backend local: %w", err)
+	}
+	key := seededStateKey(cfg, spec)
+	key.PostgresVersion = bin.Version
+	return key.Hash()
+}
+
+// SeededState names the seeded-state cache entry a run would start from:
+// what a CI cache (actions/cache) keeps between jobs.
+type SeededState struct {
+	// Backend is the backend the run would use, auto resolved as Provision
+	// resolves it: docker when an engine answers, else local.
+	Backend string
+	// Key is the entry's key, and Path its directory: the cluster's data
+	// directory and its manifest, which restored whole is a cache hit. Both
+	// are "" when the run keeps no entry in a directory of this machine:
+	// a backend other than local, or the cache disabled or without a place.
+	Key, Path string
+}
+
+// LocateSeededState returns the seeded-state cache entry a check or
+// baseline of cfg would use, without starting a server or seeding: the key
+// is computed from the same inputs as Provision's (schema, seed and data
+// files, scale, seed, statistics, the local PostgreSQL's version).
+func LocateSeededState(ctx context.Context, cfg config.Config) (SeededState, error) {
+	var spec *seed.Spec
+	if cfg.Data != "" {
+		var err error
+		if spec, err = seed.LoadSpec(cfg.Data); err != nil {
+			return SeededState{}, err
+		}
+	}
+	if cfg.Backend == "auto" {
+		cfg.Backend = "local"
+		if pgserver.DockerAvailable(ctx) {
+			cfg.Backend = "docker"
+		}
+	}
+	st := SeededState{Backend: cfg.Backend}
+	if cfg.Backend != "local" || cfg.Cache.Disabled {
+		return st, nil
+	}
+	cfg, err := pinVersion(ctx, cfg)
+	if err != nil {
+		return st, err
+	}
+	dir, err := cacheDir(cfg)
+	if dir == "" || err != nil {
+		return st, err
+	}
+	hash, err := localStateKey(ctx, cfg, spec)
+	if err != nil {
+		return st, err
+	}
+	cache, err := seed.NewCache(dir)
+	if err != nil {
+		return st, err
+	}
+	st.Key, st.Path = hash, cache.EntryDir(hash)
+	return st, nil
 }
 
 // provisionCached starts a local cluster on a copy of the cached seeded
 // state, building it first on a miss.
 func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, cache *seed.Cache, env Env) (*Seeded, error) {
-	bin, err := pgserver.FindBinaries(ctx, cfg.Postgres.BinDir)
-	if err != nil {
-		return nil, fmt.Errorf("backend local: %w", err)
-	}
-	key := seededStateKey(cfg, spec)
-	key.PostgresVersion = bin.Version
-	hash, err := key.Hash()
+	hash, err := localStateKey(ctx, cfg, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +193,8 @@ func provisionCached(ctx context.Context, cfg config.Config, spec *seed.Spec, ca
 		if hit {
 			how = "reused"
 		}
-		env.progress().Note("seeded state %s %s: %s", hash, how, cache.EntryPath(hash))
-		return &Seeded{Server: srv, DB: seededDB, CacheKey: hash, CachePath: cache.EntryPath(hash),
+		env.progress().Note("seeded state %s %s: %s", hash, how, cache.EntryDir(hash))
+		return &Seeded{Server: srv, DB: seededDB, CacheKey: hash, CachePath: cache.EntryDir(hash),
 			Close: func(ctx context.Context) error {
 				return errors.Join(srv.Close(ctx), leftover.Remove(dir))
 			}}, nil

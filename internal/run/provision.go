@@ -23,7 +23,9 @@ type Seeded struct {
 	DB string
 	// Close stops the server and removes what provisioning made.
 	Close func(context.Context) error
-	// CacheKey and CachePath name the seeded-state cache entry, if any.
+	// CacheKey and CachePath name the seeded-state cache entry, if any:
+	// the local backend's entry directory (seed.Cache.EntryDir), the dsn
+	// backend's template database.
 	CacheKey, CachePath string
 }
 

@@ -99,6 +99,11 @@ func (c *Cache) Dir() string { return c.dir }
 // EntryPath returns where the data directory for key is kept.
 func (c *Cache) EntryPath(key string) string { return filepath.Join(c.dir, key, "data") }
 
+// EntryDir returns the directory of key's entry: its data directory and the
+// manifest it is checked against. Copied whole into another cache's
+// directory, as a CI cache restores it, it is a hit there.
+func (c *Cache) EntryDir(key string) string { return filepath.Join(c.dir, key) }
+
 var keyRE = regexp.MustCompile(`^[0-9a-f]{8,64}$`)
 
 // DataDir returns a fresh copy of the data directory kept for key, building
