@@ -75,9 +75,12 @@ func Merge(files []ShardFile) (*Checked, error) {
 		maps.Copy(notes.Sources, r.Annotations.Sources)
 		maps.Copy(spreads, r.Spreads)
 	}
-	names := slices.Collect(maps.Keys(inShard))
-	if len(names) != first.QueryCount || nameDigest(names) != first.QuerySet {
-		return nil, fmt.Errorf("merge: the shards hold %d queries, not the %d the run replays: a shard's report is incomplete; run its shard again", len(names), first.QueryCount)
+	set, err := querySetDigest(current)
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	if len(current) != first.QueryCount || set != first.QuerySet {
+		return nil, fmt.Errorf("merge: the shards hold %d queries, which are not the %d queries the run replays: a shard's report is incomplete; run its shard again", len(current), first.QueryCount)
 	}
 	digest, err := baselineDigest(first.Baseline.Postgres, first.Baseline.Settings, share)
 	if err != nil {

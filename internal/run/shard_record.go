@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/plangate/plangate/internal/baseline"
 	"github.com/plangate/plangate/internal/config"
@@ -33,8 +34,8 @@ type ShardRecord struct {
 	// verdicts: the seeded state's inputs, the server's settings, the
 	// replay's settings and the rules.
 	Config string `json:"config"`
-	// QuerySet is a digest of the names of every query the whole run
-	// replays, and QueryCount how many there are.
+	// QuerySet is a digest of every query the whole run replays (names,
+	// statements, calls and groups), and QueryCount how many there are.
 	QuerySet   string `json:"query_set"`
 	QueryCount int    `json:"query_count"`
 	// Rules are the configuration's sections that decide verdicts.
@@ -154,18 +155,21 @@ func newShardRecord(cfg config.Config, s Shard, queries []Query, base *baseline.
 	if err != nil {
 		return nil, err
 	}
-	all := withGenericVariants(queries, cfg.Replay.GenericPlans)
-	names := make([]string, len(all))
-	for i, q := range all {
-		names[i] = q.Name
+	var ids []gate.Query
+	for _, q := range withGenericVariants(queries, cfg.Replay.GenericPlans) {
+		ids = append(ids, identity(q))
+	}
+	set, err := querySetDigest(ids)
+	if err != nil {
+		return nil, err
 	}
 	rec := &ShardRecord{
 		FormatVersion: ShardFormatVersion,
 		Index:         s.Index,
 		Count:         s.Count,
 		Config:        digest,
-		QuerySet:      nameDigest(names),
-		QueryCount:    len(names),
+		QuerySet:      set,
+		QueryCount:    len(ids),
 		Rules:         rules,
 		Baseline: shardBaseline{Digest: baseDigest, Path: RelativePath(cfg.Baseline), Postgres: base.Postgres,
 			Settings: base.Settings, Queries: recordQueries(share)},
@@ -222,12 +226,19 @@ func baselineDigest(postgres string, settings map[string]string, queries []gate.
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// nameDigest is a digest of a set of names, whatever their order.
-func nameDigest(names []string) string {
-	sorted := slices.Sorted(slices.Values(names))
-	h := sha256.New()
-	for _, n := range sorted {
-		fmt.Fprintf(h, "%d:%s\n", len(n), n)
+// querySetDigest is a digest of a set of queries' identities (see
+// identity: names, statements, calls and groups), whatever their order.
+func querySetDigest(qs []gate.Query) (string, error) {
+	ids := make([]gate.Query, len(qs))
+	for i, q := range qs {
+		ids[i] = gate.Query{Name: q.Name, Fingerprint: q.Fingerprint, SQL: q.SQL, Kind: q.Kind, Structure: q.Structure,
+			Relation: q.Relation, Role: q.Role, Generic: q.Generic, Calls: q.Calls, Groups: q.Groups}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	slices.SortFunc(ids, func(a, b gate.Query) int { return strings.Compare(a.Name, b.Name) })
+	data, err := json.Marshal(ids)
+	if err != nil {
+		return "", fmt.Errorf("shard: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
 }
