@@ -91,12 +91,18 @@ dangerous, 2 error.`,
 // record a shard hands to plangate merge when it is one.
 func writeChecked(cfg config.Config, s *streams, checked *run.Checked) error {
 	meta := report.Meta{Postgres: checked.Result.Postgres, Backend: checked.Result.Server, Baseline: checked.Baseline}
-	if checked.Shard != nil {
-		raw, err := json.Marshal(checked.Shard)
+	if sh := checked.Shard; sh != nil {
+		raw, err := json.Marshal(sh)
 		if err != nil {
 			return fmt.Errorf("shard: %w", err)
 		}
 		meta.Shard = raw
+		note := fmt.Sprintf("plangate: shard %d/%d: %d of the run's %d queries; plangate merge judges the whole run, totals and removed queries included, from every shard's JSON report",
+			sh.Index, sh.Count, len(sh.Queries), sh.QueryCount)
+		if cfg.Format != "json" {
+			note += " (this one is " + cfg.Format + ": give --format json to merge it)"
+		}
+		fmt.Fprintln(s.err, note)
 	}
 	if note := run.VersionNote(checked.BaselinePostgres, checked.Result.Postgres); note != "" {
 		fmt.Fprintln(s.err, note)

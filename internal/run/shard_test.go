@@ -41,10 +41,11 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
-// weightedBaseline is a baseline of n queries of varied weight: every seventh
-// a write, shared blocks spread over four orders of magnitude, a few with
-// temporary files.
-func weightedBaseline(n int) (*baseline.File, []shardItem) {
+// weightedBaseline is a baseline of n queries of varied weight, and the
+// queries as partition takes them: shared blocks spread over four orders of
+// magnitude, a few with temporary files and, with writes, every seventh a
+// write.
+func weightedBaseline(n int, writes bool) (*baseline.File, []shardItem) {
 	f := &baseline.File{FormatVersion: baseline.FormatVersion}
 	var items []shardItem
 	r := rand.New(rand.NewPCG(1, 2))
@@ -52,20 +53,20 @@ func weightedBaseline(n int) (*baseline.File, []shardItem) {
 		q := gate.Query{Name: fmt.Sprintf("q%04d", i), Kind: "select", Metrics: map[string]float64{
 			gate.MetricSharedBlocks: float64(r.IntN(10000)) * float64(1+i%4*10),
 		}}
-		if i%7 == 0 {
+		if writes && i%7 == 0 {
 			q.Kind = "update"
 		}
 		if i%50 == 0 {
 			q.Metrics[gate.MetricTempWrittenBytes] = 8 << 20
 		}
 		f.Queries = append(f.Queries, q)
-		items = append(items, shardItem{name: q.Name, names: []string{q.Name}})
+		items = append(items, shardItem{name: q.Name, names: []string{q.Name}, changes: q.Kind == "update"})
 	}
 	return f, items
 }
 
 func TestPartition_EveryQueryOnce(t *testing.T) {
-	base, items := weightedBaseline(1000)
+	base, items := weightedBaseline(1000, true)
 	for _, n := range []int{1, 2, 3, 4, 7, 1000, 1500} {
 		shares := partition(items, base, n)
 		if len(shares) != n {
@@ -89,7 +90,7 @@ func TestPartition_EveryQueryOnce(t *testing.T) {
 }
 
 func TestPartition_Deterministic(t *testing.T) {
-	base, items := weightedBaseline(500)
+	base, items := weightedBaseline(500, true)
 	want := partition(items, base, 4)
 	r := rand.New(rand.NewPCG(3, 4))
 	for range 20 {
@@ -105,7 +106,7 @@ func TestPartition_Deterministic(t *testing.T) {
 }
 
 func TestPartition_Balanced(t *testing.T) {
-	base, items := weightedBaseline(1000)
+	base, items := weightedBaseline(1000, false)
 	weight := map[string]float64{}
 	var total, heaviest float64
 	for _, q := range base.Queries {
@@ -130,16 +131,54 @@ func TestPartition_Balanced(t *testing.T) {
 	}
 }
 
+// TestPartition_WritesTogether: the queries that change pages go to one
+// share, whole; the others balance the rest around them.
+func TestPartition_WritesTogether(t *testing.T) {
+	base, items := weightedBaseline(700, true)
+	var writes, total float64
+	weight := map[string]float64{}
+	for _, q := range base.Queries {
+		weight[q.Name] = replayWeight(q)
+		total += weight[q.Name]
+		if q.Kind == "update" {
+			writes += weight[q.Name]
+		}
+	}
+	for _, n := range []int{2, 4, 8} {
+		shares := partition(items, base, n)
+		holding := -1
+		var most float64
+		for i, s := range shares {
+			var load float64
+			for _, name := range s {
+				load += weight[name]
+			}
+			for _, it := range items {
+				if it.changes && slices.Contains(s, it.name) {
+					if holding >= 0 && holding != i {
+						t.Fatalf("n=%d: writes in shares %d and %d", n, holding+1, i+1)
+					}
+					holding = i
+				}
+			}
+			most = max(most, load)
+		}
+		if mean := total / float64(n); most > max(writes, 1.02*mean) {
+			t.Errorf("n=%d: heaviest share %.1f, mean %.1f, the writes together %.1f", n, most, mean, writes)
+		}
+	}
+}
+
 func TestPartition_NewQueriesCountAsMedian(t *testing.T) {
 	base := &baseline.File{Queries: []gate.Query{
 		{Name: "a", Metrics: map[string]float64{gate.MetricSharedBlocks: 1000}},
 		{Name: "b", Metrics: map[string]float64{gate.MetricSharedBlocks: 3000}},
 		{Name: "c", Metrics: map[string]float64{gate.MetricSharedBlocks: 9000}},
 	}}
-	items := []shardItem{{"a", []string{"a"}}, {"b", []string{"b"}}, {"c", []string{"c"}}, {"new", []string{"new"}}}
-	// Weights: c 10, b 4, new 4 (the median, as it has no record), a 2.
-	// Longest first: c to the first share; b, new (a tie, by name) and a
-	// each to the second, which stays the lighter until it holds 10 too.
+	items := []shardItem{{"a", []string{"a"}, false}, {"b", []string{"b"}, false}, {"c", []string{"c"}, false}, {"new", []string{"new"}, false}}
+	// Weights (replayWeight): c 41, b 17, new 17 (the median, as it has no
+	// record), a 9. Longest first: c to the first share; b, new (a tie, by
+	// name) and a each to the second, which stays the lighter.
 	got := partition(items, base, 2)
 	want := [][]string{{"c"}, {"a", "b", "new"}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -153,7 +192,7 @@ func TestPartition_NewQueriesCountAsMedian(t *testing.T) {
 }
 
 func TestPartition_NoBaseline(t *testing.T) {
-	items := []shardItem{{"d", []string{"d"}}, {"a", []string{"a"}}, {"c", []string{"c"}}, {"b", []string{"b"}}, {"e", []string{"e"}}}
+	items := []shardItem{{"d", []string{"d"}, false}, {"a", []string{"a"}, false}, {"c", []string{"c"}, false}, {"b", []string{"b"}, false}, {"e", []string{"e"}, false}}
 	got := partition(items, nil, 2)
 	want := [][]string{{"a", "c", "e"}, {"b", "d"}}
 	if diff := cmp.Diff(want, got); diff != "" {
