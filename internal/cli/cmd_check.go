@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ func newCheckCmd(s *streams) *cobra.Command {
 		mf          migrationFlags
 		remeasure   bool
 		baseQueries []string
+		shard       string
 	)
 	cmd := &cobra.Command{
 		Use:   "check",
@@ -29,8 +31,15 @@ func newCheckCmd(s *streams) *cobra.Command {
 metrics with the baseline and prints a report. With migrations (--migrations,
 --migrate-command or migrations: in plangate.yaml) it first runs them on the
 seeded database and judges them as migrate does, then replays the queries on
-the migrated schema. Exit status: 0 pass, 1 at least one query regressed or a
-migration is dangerous, 2 error.`,
+the migrated schema.
+
+With --shard K/N it replays the K-th of N shares of the queries, split
+deterministically and balanced by what the baseline recorded of them, and
+judges those queries only: the workload's totals and the removed queries are
+judged by plangate merge, from the JSON reports of all N shards.
+
+Exit status: 0 pass, 1 at least one query regressed or a migration is
+dangerous, 2 error.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := f.load(cmd)
@@ -52,18 +61,21 @@ migration is dangerous, 2 error.`,
 			if !remeasure {
 				baseQueries = nil
 			}
+			var opts []run.CheckOption
+			if cmd.Flags().Changed("shard") {
+				sh, err := run.ParseShard(shard)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, run.WithShard(sh))
+			}
 			p := newProgress(s)
-			checked, err := run.Check(cmd.Context(), cfg, s.env(p), baseQueries)
+			checked, err := run.Check(cmd.Context(), cfg, s.env(p), baseQueries, opts...)
 			p.done()
 			if err != nil {
 				return err
 			}
-			result := checked.Report
-			meta := report.Meta{Postgres: checked.Result.Postgres, Backend: checked.Result.Server, Baseline: cfg.Baseline}
-			if note := run.VersionNote(checked.BaselinePostgres, checked.Result.Postgres); note != "" {
-				fmt.Fprintln(s.err, note)
-			}
-			return writeVerdict(cfg, s, result, meta, checked.Sources)
+			return writeChecked(cfg, s, checked)
 		},
 	}
 	f.register(cmd.Flags())
@@ -71,7 +83,31 @@ migration is dangerous, 2 error.`,
 	cmd.Flags().BoolVar(&remeasure, "remeasure-baseline", false,
 		"replay the baseline's queries (--baseline-queries) in this run and compare with them instead of the baseline file")
 	cmd.Flags().StringArrayVar(&baseQueries, "baseline-queries", nil, "the baseline's query sources, for --remeasure-baseline (repeatable)")
+	cmd.Flags().StringVar(&shard, "shard", "", "replay and judge only the K-th of N shares of the queries, e.g. 2/4; plangate merge combines the shards' JSON reports")
 	return cmd
+}
+
+// writeChecked writes a check's report (see writeVerdict), with the
+// record a shard hands to plangate merge when it is one.
+func writeChecked(cfg config.Config, s *streams, checked *run.Checked) error {
+	meta := report.Meta{Postgres: checked.Result.Postgres, Backend: checked.Result.Server, Baseline: checked.Baseline}
+	if sh := checked.Shard; sh != nil {
+		raw, err := json.Marshal(sh)
+		if err != nil {
+			return fmt.Errorf("shard: %w", err)
+		}
+		meta.Shard = raw
+		note := fmt.Sprintf("plangate: shard %d/%d: %d of the run's %d queries; plangate merge judges the whole run, totals and removed queries included, from every shard's JSON report",
+			sh.Index, sh.Count, len(sh.Queries), sh.QueryCount)
+		if cfg.Format != "json" {
+			note += " (this one is " + cfg.Format + ": give --format json to merge it)"
+		}
+		fmt.Fprintln(s.err, note)
+	}
+	if note := run.VersionNote(checked.BaselinePostgres, checked.Result.Postgres); note != "" {
+		fmt.Fprintln(s.err, note)
+	}
+	return writeVerdict(cfg, s, checked.Report, meta, checked.Sources)
 }
 
 // checkFormat fails early, before any seeding, on a format no writer knows.

@@ -94,6 +94,6 @@ baseline.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: see plangate --help", err)
 	})
-	root.AddCommand(newBaselineCmd(s), newCheckCmd(s), newExplainCmd(s), newSeedCmd(s), newStatsCmd(s), newCommentCmd(s), newGHAReportCmd(s), newCaptureCmd(s), newMigrateCmd(s))
+	root.AddCommand(newBaselineCmd(s), newCheckCmd(s), newExplainCmd(s), newSeedCmd(s), newStatsCmd(s), newCommentCmd(s), newGHAReportCmd(s), newCaptureCmd(s), newMigrateCmd(s), newMergeCmd(s))
 	return root
 }

@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -173,51 +174,51 @@ type Replay struct {
 // Threshold overrides parts of a metric's rule; unset fields keep the default.
 type Threshold struct {
 	// Relative is the relative increase that fails, e.g. 0.5 for +50%.
-	Relative *float64 `yaml:"relative"`
+	Relative *float64 `yaml:"relative" json:"relative,omitempty"`
 	// Absolute is the absolute increase that fails (bytes, blocks, cost...).
-	Absolute *Quantity `yaml:"absolute"`
+	Absolute *Quantity `yaml:"absolute" json:"absolute,omitempty"`
 	// Budget is the ceiling for a query with no baseline.
-	Budget *Quantity `yaml:"budget"`
+	Budget *Quantity `yaml:"budget" json:"budget,omitempty"`
 	// Gate decides whether the metric can fail the build.
-	Gate *bool `yaml:"gate"`
+	Gate *bool `yaml:"gate" json:"gate,omitempty"`
 }
 
 // Finding tunes one kind of named finding; each kind takes the keys that
 // apply to it (see docs/findings.md).
 type Finding struct {
 	// Severity is fail, warn, info or off.
-	Severity string `yaml:"severity"`
+	Severity string `yaml:"severity" json:"severity,omitempty"`
 	// Options are the finding's thresholds by key (min_rows, min_bytes,
 	// factor, ...); which ones a finding takes is the gate's to say.
-	Options map[string]Quantity `yaml:",inline"`
+	Options map[string]Quantity `yaml:",inline" json:"options,omitempty"`
 }
 
 // Match pins or forbids pairings of queries by name: a current query whose
 // name the baseline lacks is paired with the baseline query it replaces.
 type Match struct {
 	// Pin pairs these queries whatever their structure.
-	Pin []Pairing `yaml:"pin"`
+	Pin []Pairing `yaml:"pin" json:"pin,omitempty"`
 	// Forbid never pairs these queries.
-	Forbid []Pairing `yaml:"forbid"`
+	Forbid []Pairing `yaml:"forbid" json:"forbid,omitempty"`
 }
 
 // Pairing names a query of the baseline and one of the current run.
 type Pairing struct {
-	Baseline string `yaml:"baseline"`
-	Current  string `yaml:"current"`
+	Baseline string `yaml:"baseline" json:"baseline"`
+	Current  string `yaml:"current" json:"current"`
 }
 
 // Acceptance accepts a regression of one metric of one query on purpose.
 type Acceptance struct {
 	// Query is the query's name.
-	Query string `yaml:"query"`
+	Query string `yaml:"query" json:"query"`
 	// Metric is the metric, or "*" for all of the query's metrics.
-	Metric string `yaml:"metric"`
+	Metric string `yaml:"metric" json:"metric"`
 	// Reason says why; required, and shown in reports.
-	Reason string `yaml:"reason"`
+	Reason string `yaml:"reason" json:"reason"`
 	// Expires is the last day the acceptance holds (YYYY-MM-DD); after it
 	// the run fails until the acceptance is removed or moved.
-	Expires Date `yaml:"expires"`
+	Expires Date `yaml:"expires" json:"expires"`
 }
 
 // Date is a calendar day written as YYYY-MM-DD.
@@ -228,6 +229,32 @@ func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	t, err := time.Parse(time.DateOnly, n.Value)
 	if err != nil {
 		return fmt.Errorf("line %d: %q is not a date: write it as YYYY-MM-DD", n.Line, n.Value)
+	}
+	d.Time = t
+	return nil
+}
+
+// MarshalJSON writes the date as YYYY-MM-DD, or "" when it is not set.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte(`""`), nil
+	}
+	return json.Marshal(d.Format(time.DateOnly))
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	if s == "" {
+		*d = Date{}
+		return nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return fmt.Errorf("%q is not a date: want YYYY-MM-DD", s)
 	}
 	d.Time = t
 	return nil

@@ -24,6 +24,24 @@ import (
 // whose baseline recorded an error has nothing to compare with: it is held
 // against the budgets and, unless over one, reported as improved.
 func Compare(baseline, current []Query, rules Rules) Report {
+	rep := CompareQueries(baseline, current, rules)
+	rep.Totals = compareTotals(rep.Queries, rules)
+	for i, t := range rep.Totals {
+		sortFindings(rep.Totals[i].Findings)
+		if t.Status == StatusRegressed {
+			rep.Verdict = VerdictFail
+		}
+	}
+	return rep
+}
+
+// CompareQueries judges every query as Compare does, pairing included, but
+// not the workload as a whole: the report has no totals, and new queries
+// carry no warning about their share of a group (FindingNewShare). A shard
+// of a run judges its queries this way, given the whole run's queries (see
+// Compare) and keeping the results of its own; the totals are judged when
+// the shards are merged.
+func CompareQueries(baseline, current []Query, rules Rules) Report {
 	base, cur := index(baseline), index(current)
 	matches := pairRemaining(base, cur, rules.Pairing)
 	paired := make(map[string]bool, len(matches))
@@ -70,13 +88,6 @@ func Compare(baseline, current []Query, rules Rules) Report {
 			rep.Verdict = VerdictFail
 		}
 		rep.Queries = append(rep.Queries, res)
-	}
-	rep.Totals = compareTotals(rep.Queries, rules)
-	for i, t := range rep.Totals {
-		sortFindings(rep.Totals[i].Findings)
-		if t.Status == StatusRegressed {
-			rep.Verdict = VerdictFail
-		}
 	}
 	return rep
 }

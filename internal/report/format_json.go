@@ -26,6 +26,9 @@ type jsonReport struct {
 	// Migrations are the pull request's migration statements, in the
 	// order they ran; absent without migrations.
 	Migrations []gate.Migration `json:"migrations,omitempty"`
+	// Shard is a shard's record for plangate merge; absent from the
+	// report of a whole run.
+	Shard json.RawMessage `json:"shard,omitempty"`
 }
 
 type jsonTotal struct {
@@ -104,6 +107,7 @@ func writeJSON(w io.Writer, r gate.Report, meta Meta, _ options) error {
 		out.Queries = append(out.Queries, q)
 	}
 	out.Migrations = r.Migrations
+	out.Shard = meta.Shard
 	out.Totals = make([]jsonTotal, 0, len(r.Totals))
 	for _, t := range r.Totals {
 		jt := jsonTotal{Scope: "overall", Group: t.Group, Status: t.Status, Metrics: map[string]float64{},
@@ -165,5 +169,5 @@ func ReadJSON(path string) (gate.Report, Meta, error) {
 		r.Totals = append(r.Totals, tr)
 	}
 	r.Migrations = in.Migrations
-	return r, Meta{Postgres: in.Postgres, Backend: in.Backend, Baseline: in.Baseline, Version: in.Version}, nil
+	return r, Meta{Postgres: in.Postgres, Backend: in.Backend, Baseline: in.Baseline, Version: in.Version, Shard: in.Shard}, nil
 }

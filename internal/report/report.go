@@ -3,6 +3,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -21,6 +22,10 @@ type Meta struct {
 	Baseline string
 	// Version is plangate's own version.
 	Version string
+	// Shard is the record a shard of a run (check --shard K/N) hands to
+	// plangate merge, carried as it is by the JSON format only; nil for a
+	// whole run.
+	Shard json.RawMessage
 }
 
 // Option configures Write.

@@ -44,22 +44,7 @@ func redactLines(lines []string) []string {
 func toBaseline(r *Result) *baseline.File {
 	f := &baseline.File{FormatVersion: baseline.FormatVersion, Postgres: r.Postgres, Settings: r.Settings}
 	for _, m := range r.Measurements {
-		q := gate.Query{
-			Name:        m.Name,
-			Fingerprint: m.ID.Fingerprint,
-			SQL:         m.ID.Normalized,
-			Kind:        string(m.ID.Kind),
-			Structure:   m.ID.Structure.Key(),
-			Relation:    m.ID.Structure.Relation,
-			Role:        string(m.ID.Structure.Role),
-			Generic:     m.Generic,
-			Explicit:    m.Explicit,
-			Calls:       m.Calls,
-		}
-		if len(m.Groups) > 0 {
-			q.Groups = m.Groups
-		}
-		q = gate.Measured(q, m.Plan, r.BlockSize)
+		q := gate.Measured(identity(m.Query), m.Plan, r.BlockSize)
 		// Repeated runs (--repeat) keep each metric's median.
 		q.Metrics = m.Metrics
 		if m.Err != nil {
@@ -68,4 +53,25 @@ func toBaseline(r *Result) *baseline.File {
 		f.Queries = append(f.Queries, q)
 	}
 	return f
+}
+
+// identity is q as the gate knows it before it is measured: its name,
+// what pg_query tells of it, and how often it ran.
+func identity(q Query) gate.Query {
+	g := gate.Query{
+		Name:        q.Name,
+		Fingerprint: q.ID.Fingerprint,
+		SQL:         q.ID.Normalized,
+		Kind:        string(q.ID.Kind),
+		Structure:   q.ID.Structure.Key(),
+		Relation:    q.ID.Structure.Relation,
+		Role:        string(q.ID.Structure.Role),
+		Generic:     q.Generic,
+		Explicit:    q.Explicit,
+		Calls:       q.Calls,
+	}
+	if len(q.Groups) > 0 {
+		g.Groups = q.Groups
+	}
+	return g
 }

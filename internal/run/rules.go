@@ -94,10 +94,19 @@ func ruleOverride(t config.Threshold) gate.Rule {
 // that repeated runs (--repeat) observed, so that a verdict needs a change
 // beyond the noise measured on this very machine.
 func WithSpreads(rules gate.Rules, results ...*Result) gate.Rules {
-	widest := map[string]map[string]float64{}
+	return withSpreads(rules, widestSpreads(results...))
+}
+
+// widestSpreads is each query's widest spread of each metric over the
+// results, by query name and metric; nil without repeated runs.
+func widestSpreads(results ...*Result) map[string]map[string]float64 {
+	var widest map[string]map[string]float64
 	for _, r := range results {
 		for _, m := range r.Measurements {
 			for metric, spread := range m.Spread {
+				if widest == nil {
+					widest = map[string]map[string]float64{}
+				}
 				if widest[m.Name] == nil {
 					widest[m.Name] = map[string]float64{}
 				}
@@ -105,6 +114,11 @@ func WithSpreads(rules gate.Rules, results ...*Result) gate.Rules {
 			}
 		}
 	}
+	return widest
+}
+
+// withSpreads is WithSpreads given the spreads, by query name and metric.
+func withSpreads(rules gate.Rules, widest map[string]map[string]float64) gate.Rules {
 	if len(widest) == 0 {
 		return rules
 	}
