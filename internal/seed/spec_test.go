@@ -24,7 +24,7 @@ tables:
 		{"unknown generator, nothing close", `
 version: 1
 tables: {events: {rows: 1, columns: {id: {generator: autoincrement}}}}
-`, `column "id": unknown generator "autoincrement" (one of sequence, uniform, normal, zipf, category, text, timestamp, uuid, reference, correlated)`},
+`, `column "id": unknown generator "autoincrement" (one of sequence, uniform, normal, zipf, category, text, timestamp, uuid, reference, correlated, histogram)`},
 		{"column not a mapping", `
 version: 1
 tables: {events: {rows: 1, columns: {id: sequence}}}
