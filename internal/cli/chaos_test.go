@@ -404,10 +404,16 @@ func (c *chaos) afterFault(t *testing.T) []string {
 	if pids := postmasters(c.tmp); len(pids) > 0 {
 		problems = append(problems, fmt.Sprintf("leftover postmasters %v", pids))
 	}
-	var dbs, roles int
+	// The seeded state's template database stays on purpose, one for the
+	// run's key; scratch and half-built databases must not.
+	var dbs, templates, roles int
 	ctx := context.Background()
-	if err := c.admin.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname LIKE 'plangate%'").Scan(&dbs); err != nil {
+	if err := c.admin.QueryRow(ctx, `SELECT count(*) FILTER (WHERE datname NOT LIKE 'plangate\_template\_%'),
+		count(*) FILTER (WHERE datname LIKE 'plangate\_template\_%') FROM pg_database WHERE datname LIKE 'plangate%'`).Scan(&dbs, &templates); err != nil {
 		t.Fatal(err)
+	}
+	if templates > 1 {
+		problems = append(problems, fmt.Sprintf("%d template databases on the dsn server, want the run's one", templates))
 	}
 	if err := c.admin.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'plangate%'").Scan(&roles); err != nil {
 		t.Fatal(err)
