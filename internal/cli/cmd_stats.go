@@ -79,12 +79,13 @@ func newStatsSpecCmd(s *streams) *cobra.Command {
 		Long: `spec writes a data spec (data: in plangate.yaml) from statistics that
 plangate stats export read from production, for a team that can share
 statistics but not data: each table gets production's row count times
---scale (default 1: production's size); keys stay keys, foreign keys reference with production's skew, and
-columns get production's null fraction, most-common values with their
-frequencies, histogram and ordering (export with --values for the last
-three: without them columns follow production's distinct counts only). The
-schema files are applied to a scratch database for the columns' types and
-keys; nothing is seeded. Review the spec and commit it.`,
+--scale (default 1: production's size); keys stay keys, foreign keys
+reference with production's skew, and columns get production's null
+fraction, most-common values with their frequencies, histogram and ordering
+(export with --values for the last three: without them columns follow
+production's distinct counts only). The schema files are applied to a
+scratch database for the columns' types and keys; nothing is seeded. Review
+the spec and commit it.`,
 		Example: `  plangate stats export --dsn "$PROD_URL" --values -o prod-stats.json
   plangate stats spec --stats prod-stats.json --scale 0.1 -o data.yaml`,
 		Args: cobra.NoArgs,
@@ -93,20 +94,19 @@ keys; nothing is seeded. Review the spec and commit it.`,
 			if err != nil {
 				return err
 			}
-			out, scale := cfg.Output, cfg.Scale
-			if statsPath == "" || out == "" {
+			if statsPath == "" || cfg.Output == "" {
 				return errors.New("stats spec: give --stats FILE (from plangate stats export) and -o FILE")
 			}
 			p := newProgress(s)
-			spec, err := run.StatsSpec(cmd.Context(), cfg, s.env(p), statsPath, scale)
+			spec, err := run.StatsSpec(cmd.Context(), cfg, s.env(p), statsPath)
 			p.done()
 			if err != nil {
 				return err
 			}
-			if err := atomicfile.Write(out, spec); err != nil {
+			if err := atomicfile.Write(cfg.Output, spec); err != nil {
 				return err
 			}
-			fmt.Fprintf(s.out, "wrote a data spec at %g of production's rows to %s: set data: %s in plangate.yaml\n", scale, out, out)
+			fmt.Fprintf(s.out, "wrote a data spec at %g of production's rows to %s: set data: %s in plangate.yaml\n", cfg.Scale, cfg.Output, cfg.Output)
 			return nil
 		},
 	}

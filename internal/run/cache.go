@@ -114,12 +114,7 @@ func LocateSeededState(ctx context.Context, cfg config.Config) (SeededState, err
 			return SeededState{}, err
 		}
 	}
-	if cfg.Backend == "auto" {
-		cfg.Backend = "local"
-		if pgserver.DockerAvailable(ctx) {
-			cfg.Backend = "docker"
-		}
-	}
+	cfg = resolveAuto(ctx, cfg)
 	st := SeededState{Backend: cfg.Backend}
 	if cfg.Backend != "local" || cfg.Cache.Disabled {
 		return st, nil
@@ -254,6 +249,29 @@ func snapshotKey(cfg config.Config, key seed.CacheKey) (string, error) {
 	return key.Hash()
 }
 
+// projectScope names the project a seeded state belongs to: its
+// configuration file, or its directory. Each project keeps its newest few
+// snapshots (docker) and templates (dsn).
+func projectScope(cfg config.Config) string {
+	if cfg.Path != "" {
+		return filepath.Join(cfg.Dir, filepath.Base(cfg.Path))
+	}
+	return cfg.Dir
+}
+
+// resolveAuto resolves backend auto as far as it can be without a server:
+// docker when an engine answers, else local. (Provision also falls back
+// to local when the image is missing.)
+func resolveAuto(ctx context.Context, cfg config.Config) config.Config {
+	if cfg.Backend == "auto" {
+		cfg.Backend = "local"
+		if pgserver.DockerAvailable(ctx) {
+			cfg.Backend = "docker"
+		}
+	}
+	return cfg
+}
+
 // startSeededDocker starts a container from the seeded snapshot of key when
 // the engine has one, and otherwise starts one from the image, creates
 // database db, seeds it with seedFn and saves the snapshot for the next run.
@@ -265,12 +283,7 @@ func startSeededDocker(ctx context.Context, cfg config.Config, key seed.CacheKey
 	if err != nil {
 		return nil, false, err
 	}
-	// The project's configuration file, or its directory: each keeps its
-	// newest few snapshots.
-	scope := cfg.Dir
-	if cfg.Path != "" {
-		scope = filepath.Join(cfg.Dir, filepath.Base(cfg.Path))
-	}
+	scope := projectScope(cfg)
 	env.progress().Stage("starting Postgres (docker backend, seeded snapshot %s)", hash[:12])
 	srv, err = pgserver.StartDocker(ctx,
 		pgserver.WithImage(cfg.Postgres.Image),

@@ -11,11 +11,11 @@ import (
 )
 
 // StatsSpec writes a data spec with production's shape from the statistics
-// file at statsPath, at scale (a share of production's rows), for cfg's
+// file at statsPath, at cfg.Scale (a share of production's rows), for cfg's
 // schema: the schema files are applied to a scratch database on the
 // configured server, whose catalog gives the columns' types and keys, and
 // nothing is seeded.
-func StatsSpec(ctx context.Context, cfg config.Config, env Env, statsPath string, scale float64) ([]byte, error) {
+func StatsSpec(ctx context.Context, cfg config.Config, env Env, statsPath string) ([]byte, error) {
 	stats, err := seed.LoadStats(statsPath)
 	if err != nil {
 		return nil, err
@@ -23,13 +23,7 @@ func StatsSpec(ctx context.Context, cfg config.Config, env Env, statsPath string
 	if len(cfg.Schema) == 0 {
 		return nil, errors.New("stats spec: no schema: list the schema files under schema: in plangate.yaml")
 	}
-	if cfg.Backend == "auto" {
-		cfg.Backend = "local"
-		if pgserver.DockerAvailable(ctx) {
-			cfg.Backend = "docker"
-		}
-	}
-	if cfg, err = pinVersion(ctx, cfg); err != nil {
+	if cfg, err = pinVersion(ctx, resolveAuto(ctx, cfg)); err != nil {
 		return nil, err
 	}
 	env.progress().Stage("starting Postgres (%s backend) for the schema", cfg.Backend)
@@ -46,5 +40,5 @@ func StatsSpec(ctx context.Context, cfg config.Config, env Env, statsPath string
 	if _, err := seed.Apply(ctx, srv.ConnString(db), cfg.Schema, nil); err != nil {
 		return nil, err
 	}
-	return seed.SpecFromStats(ctx, srv.ConnString(db), stats, seed.SpecFromStatsOptions{Scale: scale, Seed: cfg.DataSeed})
+	return seed.SpecFromStats(ctx, srv.ConnString(db), stats, seed.SpecFromStatsOptions{Scale: cfg.Scale, Seed: cfg.DataSeed})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,10 +66,7 @@ func cloneTemplate(ctx context.Context, cfg config.Config, spec *seed.Spec, srv 
 	if err != nil {
 		return nil, err
 	}
-	scope := cfg.Dir
-	if cfg.Path != "" {
-		scope = filepath.Join(cfg.Dir, filepath.Base(cfg.Path))
-	}
+	scope := projectScope(cfg)
 	template := templatePrefix + hash[:24]
 	exists, err := databaseExists(ctx, srv, template)
 	if err != nil {
