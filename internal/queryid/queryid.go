@@ -55,6 +55,14 @@ type Identity struct {
 	Structure Structure
 }
 
+// LocksRows reports whether the statement takes row locks: it changes
+// data, or it is a SELECT ... FOR UPDATE (or FOR SHARE). Such a statement
+// waits behind a lock that blocks writes, and leaves the pages it touched
+// changed even when rolled back.
+func (id Identity) LocksRows() bool {
+	return id.Kind.Writes() || id.Kind == KindSelect && id.SelectForUpdate
+}
+
 // SyntaxError is returned for SQL that PostgreSQL's parser rejects.
 type SyntaxError struct {
 	// Message is the parser's message.

@@ -114,3 +114,23 @@ func TestSplit(t *testing.T) {
 		t.Error("a script that does not parse was split")
 	}
 }
+
+func TestIdentity_LocksRows(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT * FROM orders WHERE id = 1":                                 false,
+		"SELECT * FROM orders WHERE id = 1 FOR UPDATE":                      true,
+		"SELECT * FROM (SELECT * FROM orders FOR SHARE) o":                  true,
+		"UPDATE orders SET status = 'x' WHERE id = 1":                       true,
+		"INSERT INTO orders (id) VALUES (1)":                                true,
+		"WITH d AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM d": true,
+		"CREATE INDEX ON orders (status)":                                   false,
+	} {
+		id, err := Identify(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := id.LocksRows(); got != want {
+			t.Errorf("%s: LocksRows() = %t, want %t", sql, got, want)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/plangate/plangate/internal/config"
 	"github.com/plangate/plangate/internal/gate"
 	"github.com/plangate/plangate/internal/migrate"
-	"github.com/plangate/plangate/internal/queryid"
 )
 
 // Migrate provisions the seeded database as check does (a copy of the
@@ -88,7 +87,7 @@ func migrationQueries(queries []Query) []migrate.Query {
 	var out []migrate.Query
 	for _, q := range queries {
 		out = append(out, migrate.Query{Name: q.Name, Relation: q.ID.Structure.Relation,
-			Writes: q.ID.Kind.Writes() || q.ID.Kind == queryid.KindSelect && q.ID.SelectForUpdate})
+			Writes: q.ID.LocksRows()})
 	}
 	return out
 }

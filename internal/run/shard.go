@@ -161,7 +161,7 @@ func partition(items []shardItem, base *baseline.File, n int) [][]string {
 func shardItems(queries []Query, genericPlans bool) []shardItem {
 	items := make([]shardItem, 0, len(queries))
 	for _, q := range queries {
-		it := shardItem{name: q.Name, changes: q.ID.Kind.Writes() || q.ID.SelectForUpdate}
+		it := shardItem{name: q.Name, changes: q.ID.LocksRows()}
 		for _, v := range withGenericVariants([]Query{q}, genericPlans) {
 			it.names = append(it.names, v.Name)
 		}
