@@ -57,7 +57,7 @@ func parseHistogram(s *columnSettings) error {
 
 func compileHistogram(c *compiler, col genColumn) (compiled, error) {
 	t, ci, p, st := col.t, col.info, col.p, col.st
-	g := &histogramGen{rows: t.rows, sorted: p.sorted, s: st}
+	g := &histogramGen{rows: t.rows, sorted: p.sorted, integral: ci.class.integral(), s: st}
 	for _, b := range p.bounds {
 		v, err := literal(ci.class, b)
 		if err != nil {
@@ -91,7 +91,6 @@ func compileHistogram(c *compiler, col genColumn) (compiled, error) {
 			g.commonShare, kind = 1, k
 		}
 	}
-	g.integral = ci.class.integral()
 	return compiled{gen: g, kind: kind}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -87,7 +88,7 @@ func SpecFromStats(ctx context.Context, connString string, f *StatsFile, opts Sp
 		if rows < 1 {
 			rows = 1
 		}
-		fmt.Fprintf(&b, "  %s:\n    rows: %d  # production: %.0f\n    columns:\n", yamlKey(t.name), rows, rowsOf[t.name])
+		fmt.Fprintf(&b, "  %s:\n    rows: %d  # production: %.0f\n    columns:\n", yamlScalar(t.name), rows, rowsOf[t.name])
 		inherited := t.partitioned
 		for _, c := range t.columns {
 			var cs *ColumnStats
@@ -101,7 +102,7 @@ func SpecFromStats(ctx context.Context, connString string, f *StatsFile, opts Sp
 				fmt.Fprintf(&b, "      # %s: %s\n", c.name, why)
 				continue
 			}
-			fmt.Fprintf(&b, "      %s: %s  # %s\n", yamlKey(c.name), line, why)
+			fmt.Fprintf(&b, "      %s: %s  # %s\n", yamlScalar(c.name), line, why)
 		}
 	}
 	if _, err := ParseSpec("stats spec", b.Bytes()); err != nil {
@@ -324,41 +325,13 @@ func zipfSkewFor(top, n float64) float64 {
 	return (lo + hi) / 2
 }
 
-// parseArrayText reads a one-dimensional array's text form ("{a,b}",
-// "{\"x y\",NULL}") into its elements.
+// parseArrayText reads a one-dimensional array's text form, as pg_stats
+// prints most_common_vals and histogram_bounds ("{a,\"x y\"}"), into its
+// elements.
 func parseArrayText(s string) ([]string, error) {
-	s = strings.TrimSpace(s)
-	if len(s) < 2 || s[0] != '{' || s[len(s)-1] != '}' {
-		return nil, fmt.Errorf("not an array: %q", s)
-	}
-	s = s[1 : len(s)-1]
 	var out []string
-	for i := 0; i < len(s); {
-		if s[i] == '"' {
-			var b strings.Builder
-			i++
-			for i < len(s) && s[i] != '"' {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				b.WriteByte(s[i])
-				i++
-			}
-			out = append(out, b.String())
-			i++ // the closing quote
-		} else {
-			j := strings.IndexByte(s[i:], ',')
-			if j < 0 {
-				j = len(s) - i
-			}
-			out = append(out, s[i:i+j])
-			i += j
-		}
-		if i < len(s) && s[i] == ',' {
-			i++
-		}
-	}
-	return out, nil
+	err := pgtype.NewMap().Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, []byte(s), &out)
+	return out, err
 }
 
 // yamlScalar renders s as a YAML flow scalar, quoted where YAML would read
@@ -374,8 +347,6 @@ func yamlScalar(s string) string {
 	}
 	return v
 }
-
-func yamlKey(s string) string { return yamlScalar(s) }
 
 func qualifiedName(schema, name string) string {
 	if schema == "public" {
