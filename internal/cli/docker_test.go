@@ -144,10 +144,10 @@ func dockerScriptImage(t *testing.T) string {
 	return image
 }
 
-// requireDocker skips the test (fails it under PLANGATE_REQUIRE_DOCKER=1)
-// when no Docker engine answers; it returns the skip-or-fail to use for
-// what else the test needs of the engine.
-func requireDocker(t *testing.T) func(format string, args ...any) {
+// requireDockerImage skips the test (fails it under
+// PLANGATE_REQUIRE_DOCKER=1) when no Docker engine answers or the engine
+// lacks image.
+func requireDockerImage(t *testing.T, image string) {
 	t.Helper()
 	unavailable := t.Skipf
 	if os.Getenv("PLANGATE_REQUIRE_DOCKER") == "1" {
@@ -156,13 +156,6 @@ func requireDocker(t *testing.T) func(format string, args ...any) {
 	if !pgserver.DockerAvailable(context.Background()) {
 		unavailable("no Docker engine answers (DOCKER_HOST=%q)", os.Getenv("DOCKER_HOST"))
 	}
-	return unavailable
-}
-
-// requireDockerImage is requireDocker, and the engine must have image.
-func requireDockerImage(t *testing.T, image string) {
-	t.Helper()
-	unavailable := requireDocker(t)
 	cli, err := client.New(client.FromEnv)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/moby/moby/client"
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.yaml.in/yaml/v3"
 
@@ -28,14 +27,7 @@ var smokeMajors = []int{13, 17, 18}
 // is skipped, or fails under PLANGATE_REQUIRE_DOCKER=1 (CI), as is the
 // whole test without an engine.
 func TestScriptsVersions(t *testing.T) {
-	unavailable := requireDocker(t)
 	requireDockerImage(t, "plangate/postgres:15") // the cross-major baseline's
-	ctx := context.Background()
-	cli, err := client.New(client.FromEnv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cli.Close()
 	// A schema of this run's own gives it seeded snapshots of its own,
 	// removed when the test ends; the one of 15, for the baseline from
 	// another major, is seeded once and reused by every major.
@@ -50,10 +42,7 @@ func TestScriptsVersions(t *testing.T) {
 	})
 	for _, major := range smokeMajors {
 		t.Run(strconv.Itoa(major), func(t *testing.T) {
-			image := fmt.Sprintf("plangate/postgres:%d", major)
-			if _, err := cli.ImageInspect(ctx, image); err != nil {
-				unavailable("image %s: %v: run .ci/build-images", image, err)
-			}
+			requireDockerImage(t, fmt.Sprintf("plangate/postgres:%d", major))
 			testscript.Run(t, testscript.Params{
 				Files: []string{"testdata/versions/smoke.txtar"},
 				Setup: func(env *testscript.Env) error {

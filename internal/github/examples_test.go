@@ -118,18 +118,7 @@ func TestBaselineWorkflow_ProposesAPullRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			origin, work, bin := filepath.Join(dir, "origin.git"), filepath.Join(dir, "work"), filepath.Join(dir, "bin")
-			git := func(d string, args ...string) string {
-				t.Helper()
-				cmd := exec.Command("git", args...)
-				cmd.Dir = d
-				cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com",
-					"GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-				out, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("git %v: %v\n%s", args, err, out)
-				}
-				return strings.TrimSpace(string(out))
-			}
+			git := func(d string, args ...string) string { return gitIn(t, d, args...) }
 			git(dir, "init", "-q", "--bare", "-b", "main", origin)
 			git(dir, "init", "-q", "-b", "main", work)
 			if err := os.WriteFile(filepath.Join(work, "README"), []byte("app\n"), 0o644); err != nil {
@@ -199,4 +188,19 @@ func TestBaselineWorkflow_ProposesAPullRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gitIn runs git in dir as a test committer, with no global configuration,
+// and returns its output, trimmed.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com",
+		"GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
 }

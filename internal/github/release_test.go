@@ -102,16 +102,7 @@ func releaseServer(t *testing.T, releases map[string]string) (string, func() []s
 func tagsRepo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com",
-			"GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	git := func(args ...string) { gitIn(t, dir, args...) }
 	git("init", "-q", "-b", "main")
 	git("commit", "-q", "--allow-empty", "-m", "1.2.2")
 	git("tag", "v1.2.2")
@@ -312,20 +303,7 @@ func TestAction_ReleaseCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	project := filepath.Join(workspace, "app")
-	if err := os.CopyFS(project, os.DirFS(filepath.Join(repoRoot, "internal", "cli", "testdata", "project"))); err != nil {
-		t.Fatal(err)
-	}
-	// As in TestAction_RealCheck: this test is about the action, not timeouts.
-	config := filepath.Join(project, "plangate.yaml")
-	data, err := os.ReadFile(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data = regexp.MustCompile(`statement_timeout: \S+`).ReplaceAll(data, []byte("statement_timeout: 60s"))
-	if err := os.WriteFile(config, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	actionProject(t, workspace)
 	store := t.TempDir()
 	keyRE := regexp.MustCompile(`plangate: seeded state ([0-9a-f]{32}): (\S+)`)
 
@@ -410,18 +388,7 @@ func TestReleaseWorkflow_MovesTags(t *testing.T) {
 	}
 	dir := t.TempDir()
 	origin, work := filepath.Join(dir, "origin.git"), filepath.Join(dir, "work")
-	git := func(d string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = d
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com",
-			"GIT_COMMITTER_NAME=dev", "GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_GLOBAL=/dev/null")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	git := func(d string, args ...string) string { return gitIn(t, d, args...) }
 	git(dir, "init", "-q", "--bare", "-b", "main", origin)
 	git(dir, "init", "-q", "-b", "main", work)
 	git(work, "remote", "add", "origin", origin)
