@@ -102,16 +102,9 @@ resolve_moving_tag() {
 	[[ -z $newest ]] || echo "v$newest"
 }
 
-case "$(uname -s)" in
-Linux) os=linux ;;
-Darwin) os=darwin ;;
-*) os=$(uname -s) ;;
-esac
-case "$(uname -m)" in
-x86_64 | amd64) arch=amd64 ;;
-aarch64 | arm64) arch=arm64 ;;
-*) arch=$(uname -m) ;;
-esac
+# shellcheck source=SCRIPTDIR/../release/platform.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../release/platform.sh"
+read -r os arch <<<"$(platform)"
 
 if [[ -z $ref ]]; then
 	build_from_source "the action is used from a path, not a release"

@@ -50,16 +50,9 @@ if [[ ! $version =~ ^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$ ]]; then
 	exit 2
 fi
 
-case "$(uname -s)" in
-Linux) host_os=linux ;;
-Darwin) host_os=darwin ;;
-*) host_os=$(uname -s) ;;
-esac
-case "$(uname -m)" in
-x86_64 | amd64) host_arch=amd64 ;;
-aarch64 | arm64) host_arch=arm64 ;;
-*) host_arch=$(uname -m) ;;
-esac
+# shellcheck source=SCRIPTDIR/platform.sh
+source "$(dirname "${BASH_SOURCE[0]}")/platform.sh"
+read -r host_os host_arch <<<"$(platform)"
 if [[ $os != "$host_os" ]]; then
 	echo "building for $os on $host_os: cgo needs that OS's C toolchain; build on a $os machine" >&2
 	exit 2
