@@ -173,8 +173,8 @@ func (b *bench) major(ctx context.Context, major int, queries []string) ([]outco
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(b.log, "PostgreSQL %d: seeding production (%s)\n", major, rowsOf(prodSpec, 1))
-	if err := b.seeded(ctx, srv, "production", prodSpec, 1); err != nil {
+	fmt.Fprintf(b.log, "PostgreSQL %d: seeding production (%s)\n", major, rowsOf(prodSpec))
+	if err := b.seeded(ctx, srv, "production", prodSpec); err != nil {
 		return nil, err
 	}
 	// Production's statistics are ANALYZE's at the default target, not the
@@ -210,9 +210,9 @@ func (b *bench) major(ctx context.Context, major int, queries []string) ([]outco
 		return nil
 	}
 
-	fmt.Fprintf(b.log, "PostgreSQL %d: seeding the CI database from the hand-written spec (%s)\n", major, rowsOf(hand, 1))
+	fmt.Fprintf(b.log, "PostgreSQL %d: seeding the CI database from the hand-written spec (%s)\n", major, rowsOf(hand))
 	start := time.Now()
-	if err := b.seeded(ctx, srv, "spec", hand, 1); err != nil {
+	if err := b.seeded(ctx, srv, "spec", hand); err != nil {
 		return nil, err
 	}
 	handTime := time.Since(start)
@@ -258,8 +258,8 @@ func (b *bench) major(ctx context.Context, major int, queries []string) ([]outco
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(b.log, "PostgreSQL %d: seeding the CI database from the statistics-driven spec (%s)\n", major, rowsOf(derived, 1))
-	if err := b.seeded(ctx, srv, "stats-driven", derived, 1); err != nil {
+	fmt.Fprintf(b.log, "PostgreSQL %d: seeding the CI database from the statistics-driven spec (%s)\n", major, rowsOf(derived))
+	if err := b.seeded(ctx, srv, "stats-driven", derived); err != nil {
 		return nil, err
 	}
 	if err := measure("stats-driven", "stats-driven", start); err != nil {
@@ -269,14 +269,14 @@ func (b *bench) major(ctx context.Context, major int, queries []string) ([]outco
 }
 
 // seeded creates database db with the schema and fills it from spec.
-func (b *bench) seeded(ctx context.Context, srv pgserver.Server, db string, spec *seed.Spec, scale float64) error {
+func (b *bench) seeded(ctx context.Context, srv pgserver.Server, db string, spec *seed.Spec) error {
 	if err := pgserver.CreateDatabase(ctx, srv, db, ""); err != nil {
 		return err
 	}
 	if _, err := seed.Apply(ctx, srv.ConnString(db), []string{filepath.Join(b.dir, "schema.sql")}, nil); err != nil {
 		return err
 	}
-	_, err := seed.Generate(ctx, srv.ConnString(db), spec, seed.WithScale(scale))
+	_, err := seed.Generate(ctx, srv.ConnString(db), spec)
 	return err
 }
 
@@ -329,12 +329,12 @@ func ratioStats(ratios []float64) (median, worst float64) {
 	return median, worst
 }
 
-func rowsOf(spec *seed.Spec, scale float64) string {
+func rowsOf(spec *seed.Spec) string {
 	var n int64
 	for _, t := range spec.Tables {
 		n += t.Rows
 	}
-	return fmt.Sprintf("%.1fM rows", float64(n)*scale/1e6)
+	return fmt.Sprintf("%.1fM rows", float64(n)/1e6)
 }
 
 func splitQueries(s string) []string {
