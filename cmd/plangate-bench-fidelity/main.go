@@ -115,10 +115,9 @@ func (b *bench) run(ctx context.Context, out io.Writer, majors []int) error {
 		fmt.Fprintf(b.log, "keeping %s\n", dir)
 	}
 	b.dir = dir
-	for name, data := range map[string][]byte{"schema.sql": schemaSQL} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
-		}
+	// seed.Apply reads schema files.
+	if err := os.WriteFile(filepath.Join(dir, "schema.sql"), schemaSQL, 0o644); err != nil {
+		return err
 	}
 	queries := splitQueries(queriesSQL)
 	var all []outcome
